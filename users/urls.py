@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "users"
+
+urlpatterns = [
+    path("signup/", views.SignupView.as_view(), name="signup"),
+    path("profile/", views.ProfileUpdateView.as_view(), name="profile"),
+]
