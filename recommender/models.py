@@ -41,15 +41,15 @@ class Interaction(models.Model):
         choices=UsageFrequency.choices, null=True, blank=True
     )
     still_using = models.BooleanField(default=False)
-    harm_reported = models.BooleanField(
-        default=False, help_text="It caused harm or discomfort."
-    )
+    harm_reported = models.BooleanField(default=False, help_text="It caused harm or discomfort.")
     dismissed = models.BooleanField(default=False, help_text="Not for me: never suggest it again.")
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "stim"], name="recommender_interaction_unique_user_stim"),
+            models.UniqueConstraint(
+                fields=["user", "stim"], name="recommender_interaction_unique_user_stim"
+            ),
             models.CheckConstraint(
                 condition=models.Q(rating__isnull=True)
                 | models.Q(rating__gte=MIN_RATING, rating__lte=MAX_RATING),

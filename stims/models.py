@@ -101,7 +101,9 @@ class Stim(NamedModel):
                 name="stims_stim_category_known",
             ),
         ]
-        indexes = [models.Index(fields=["is_active", "category"], name="stims_stim_active_category")]
+        indexes = [
+            models.Index(fields=["is_active", "category"], name="stims_stim_active_category")
+        ]
 
     @property
     def harm_band(self) -> HarmBand:

@@ -9,6 +9,6 @@ import os
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
-from .celery import app as celery_app  # noqa: E402
+from .celery import app as celery_app
 
 __all__ = ("celery_app",)

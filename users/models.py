@@ -58,8 +58,7 @@ class Profile(models.Model):
         permissions = [("view_health_data", "Can see profile health and identity fields")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(age__isnull=True)
-                | models.Q(age__gte=MIN_AGE, age__lte=MAX_AGE),
+                condition=models.Q(age__isnull=True) | models.Q(age__gte=MIN_AGE, age__lte=MAX_AGE),
                 name="users_profile_age_in_range",
             ),
             models.CheckConstraint(

@@ -18,7 +18,9 @@ class SignupView(CreateView):
     def form_valid(self, form):
         response = super().form_valid(form)
         login(self.request, self.object, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, "Welcome! Tell us a little about yourself, or skip any question.")
+        messages.success(
+            self.request, "Welcome! Tell us a little about yourself, or skip any question."
+        )
         return response
 
 

@@ -21,8 +21,13 @@ def catalogue():
 def test_an_export_imports_back_unchanged(catalogue, file_format):
     exported = StimResource().export()
     assert exported.headers == [
-        "name", "description", "category", "harmfulness_score", "conditions", "hobbies"
-    ]  # fmt: skip
+        "name",
+        "description",
+        "category",
+        "harmfulness_score",
+        "conditions",
+        "hobbies",
+    ]
     dataset = Dataset().load(exported.export(file_format), format=file_format)
 
     result = StimResource().import_data(dataset, raise_errors=True)
