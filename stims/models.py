@@ -56,9 +56,13 @@ class NamedModel(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        if not self.slug:
-            self.slug = slugify(self.name)[:100]
+        self.fill_slug()
         super().save(*args, **kwargs)
+
+    def fill_slug(self) -> None:
+        """Make the slug from the name unless staff chose one."""
+        if not self.slug:
+            self.slug = slugify(self.name)[: self._meta.get_field("slug").max_length]
 
 
 class Condition(NamedModel):

@@ -9,7 +9,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.utils.text import slugify
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
@@ -331,8 +330,7 @@ class StimResource(NaturalKeyResource):
 
     def validate_instance(self, instance: Stim, *args, **kwargs) -> None:
         # Stim.save() would make the slug; make it now so a clash is a row error, not a crash.
-        max_length = Stim._meta.get_field("slug").max_length
-        instance.slug = instance.slug or slugify(instance.name)[:max_length]
+        instance.fill_slug()
         try:
             super().validate_instance(instance, *args, **kwargs)
         except ValidationError as error:
