@@ -1,4 +1,4 @@
-"""Interaction admin is read-mostly: staff read, search, filter and export; nobody rewrites feedback."""
+"""Interaction admin is read-mostly: staff read, filter and export; nobody rewrites feedback."""
 
 import pytest
 from django.urls import reverse
