@@ -660,3 +660,33 @@ def _pick_current_stims(
     current = (ranks < safe_slots[:, None]) & np.isfinite(score)
     current[np.flatnonzero(has_habit), habit[has_habit]] = True
     return current
+
+
+def model_frames(
+    population: SyntheticPopulation, catalogue: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The population as the frames preprocess_data takes: (interactions, users, stims).
+
+    Usernames and stim names serve as the keys, and ';'-joined cells become lists, as
+    recommender.data gives them from the database.
+    """
+
+    def split(cells: pd.Series) -> pd.Series:
+        return cells.fillna("").astype(str).map(lambda cell: cell.split(SEPARATOR) if cell else [])
+
+    users = population.users.rename(
+        columns={"username": "user_id", "conditions": "neurodivergent_conditions"}
+    ).assign(
+        neurodivergent_conditions=lambda frame: split(frame["neurodivergent_conditions"]),
+        hobbies=lambda frame: split(frame["hobbies"]),
+        current_stims=lambda frame: split(frame["current_stims"]),
+    )
+    stims = catalogue.assign(
+        stim_id=catalogue["name"],
+        conditions=split(catalogue["conditions"]),
+        hobbies=split(catalogue["hobbies"]),
+    )
+    interactions = population.interactions.rename(
+        columns={"username": "user_id", "stim": "stim_id"}
+    )
+    return interactions, users, stims

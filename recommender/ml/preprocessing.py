@@ -1,0 +1,193 @@
+"""From DataFrames to the model's inputs: preprocess_data and the default score_calculator.
+
+Everything is vectorised: each user and each stim is encoded once, then gathered per
+interaction by position, so the cost grows with the number of interactions only through
+array indexing.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .features import (
+    BLANK,
+    INTERACTION_COLUMNS,
+    LIST_PADDING,
+    STIM_COLUMNS,
+    STIM_FEATURES,
+    STIM_KEY,
+    USER_COLUMNS,
+    USER_FEATURES,
+    USER_KEY,
+    Feature,
+)
+
+ScoreCalculator = Callable[[pd.DataFrame], np.ndarray]
+Inputs = dict[str, np.ndarray]
+
+# The default score's constants; see default_score_calculator.
+RATING_WEIGHT, FREQUENCY_WEIGHT = 0.7, 0.3
+UNKNOWN_SCORE = 0.5
+STILL_USING_BONUS = 0.15
+HARM_CAP, DISMISSED_CAP = 0.1, 0.2
+MAX_ROWS_NAMED = 10
+
+
+def default_score_calculator(interactions: pd.DataFrame) -> np.ndarray:
+    """How well each stim suited the person, in [0, 1], from their feedback.
+
+    r = (rating - 1) / 4 and f = usage_frequency / 4 where given;
+    base = (0.7 r + 0.3 f) / (0.7 [r given] + 0.3 [f given]), or 0.5 when neither is given;
+    score = min(1, base + 0.15 [still using]);
+    then capped at 0.1 when harm was reported and at 0.2 when dismissed ("not for me").
+
+    Args:
+      interactions: a frame with the INTERACTION_COLUMNS signals.
+
+    Returns:
+      A float32 array, one score per row.
+    """
+    rating = (pd.to_numeric(interactions["rating"]).to_numpy(dtype=float) - 1.0) / 4.0
+    frequency = pd.to_numeric(interactions["usage_frequency"]).to_numpy(dtype=float) / 4.0
+    has_rating, has_frequency = ~np.isnan(rating), ~np.isnan(frequency)
+    weight = RATING_WEIGHT * has_rating + FREQUENCY_WEIGHT * has_frequency
+    weighted = RATING_WEIGHT * np.nan_to_num(rating) + FREQUENCY_WEIGHT * np.nan_to_num(frequency)
+    base = np.divide(weighted, weight, out=np.full(len(weight), UNKNOWN_SCORE), where=weight > 0)
+    score = np.minimum(1.0, base + STILL_USING_BONUS * _flag(interactions, "still_using"))
+    score = np.where(_flag(interactions, "harm_reported"), np.minimum(score, HARM_CAP), score)
+    score = np.where(_flag(interactions, "dismissed"), np.minimum(score, DISMISSED_CAP), score)
+    return score.astype(np.float32)
+
+
+def preprocess_data(
+    interactions_df: pd.DataFrame,
+    users_df: pd.DataFrame,
+    stims_df: pd.DataFrame,
+    score_calculator: ScoreCalculator = default_score_calculator,
+) -> tuple[Inputs, Inputs, np.ndarray]:
+    """Turns interactions, users and stims into the model's inputs, one row per interaction.
+
+    Args:
+      interactions_df: INTERACTION_COLUMNS; user_id and stim_id name rows of the other frames.
+      users_df: USER_COLUMNS, one row per user; list columns hold lists (or None).
+      stims_df: STIM_COLUMNS, one row per stim.
+      score_calculator: frame of interactions -> array of scores in [0, 1].
+
+    Returns:
+      (user_inputs, stim_inputs, scores): dicts of arrays keyed by the seed's feature names,
+      plus user_id and stim_id (keys, not features: fit splits by user_id), and float32
+      scores.
+
+    Raises:
+      ValueError: a missing column, an interaction naming an unknown user or stim, or a
+        score outside [0, 1]; the message names the offending rows.
+    """
+    _require_columns(interactions_df, INTERACTION_COLUMNS, "interactions_df")
+    user_rows = _positions(interactions_df, users_df, USER_KEY, USER_COLUMNS, "users_df")
+    stim_rows = _positions(interactions_df, stims_df, STIM_KEY, STIM_COLUMNS, "stims_df")
+
+    scores = np.asarray(score_calculator(interactions_df), dtype=np.float32)
+    bad = ~np.isfinite(scores) | (scores < 0) | (scores > 1)
+    if bad.any():
+        raise ValueError(
+            f"score_calculator gave scores outside [0, 1] for interaction rows "
+            f"{_row_labels(interactions_df.index[bad])}"
+        )
+
+    user_inputs = {name: values[user_rows] for name, values in encode_users(users_df).items()}
+    stim_inputs = {name: values[stim_rows] for name, values in encode_stims(stims_df).items()}
+    return user_inputs, stim_inputs, scores
+
+
+def encode_users(users_df: pd.DataFrame) -> Inputs:
+    """One row per user of users_df, keyed by the user features (and user_id)."""
+    return {
+        USER_KEY: users_df[USER_KEY].to_numpy(),
+        **{feature.name: encode_feature(users_df, feature) for feature in USER_FEATURES},
+    }
+
+
+def encode_stims(stims_df: pd.DataFrame) -> Inputs:
+    """One row per stim of stims_df, keyed by the stim features (and stim_id)."""
+    return {
+        STIM_KEY: stims_df[STIM_KEY].to_numpy(),
+        **{feature.name: encode_feature(stims_df, feature) for feature in STIM_FEATURES},
+    }
+
+
+def encode_feature(frame: pd.DataFrame, feature: Feature) -> np.ndarray:
+    """The raw model input for one feature, with missing values given their own encoding."""
+    if feature.kind in {"number", "age"}:
+        values = pd.to_numeric(frame[feature.source[0]]).to_numpy(dtype=np.float32, na_value=np.nan)
+        if feature.kind == "number":
+            values = np.nan_to_num(values, nan=0.0)
+        return values  # a missing age stays NaN: the model gives it its own bucket
+    if feature.kind == "tags":
+        return pad_lists(*(frame[column] for column in feature.source), length=feature.length)
+    text = frame[feature.source[0]].astype("string").fillna(BLANK).str.strip()
+    return text.to_numpy(dtype=object)
+
+
+def pad_lists(*columns: pd.Series, length: int) -> np.ndarray:
+    """A [rows, length] object array of strings: the columns' lists joined row by row, each
+    truncated to `length`, then padded with LIST_PADDING.
+
+    Vectorised: the lists are exploded once and scattered into place by position.
+    """
+    rows = len(columns[0])
+    exploded = pd.concat(
+        [column.reset_index(drop=True).map(_as_list).explode() for column in columns]
+    )
+    exploded = exploded[exploded.notna() & (exploded.astype("string") != LIST_PADDING)]
+    row = exploded.index.to_numpy()
+    rank = exploded.groupby(level=0, sort=False).cumcount().to_numpy()
+    keep = rank < length
+    padded = np.full((rows, length), LIST_PADDING, dtype=object)
+    padded[row[keep], rank[keep]] = exploded.to_numpy(dtype=object)[keep]
+    return padded
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, list | tuple | np.ndarray) else []
+
+
+def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].fillna(False).to_numpy(dtype=bool)
+
+
+def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], label: str) -> None:
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{label} lacks column(s): {', '.join(missing)}")
+
+
+def _positions(
+    interactions_df: pd.DataFrame,
+    frame: pd.DataFrame,
+    key: str,
+    columns: tuple[str, ...],
+    label: str,
+) -> np.ndarray:
+    """Row position in `frame` of each interaction's key; a clear error for unknown keys."""
+    _require_columns(frame, columns, label)
+    index = pd.Index(frame[key])
+    if not index.is_unique:
+        raise ValueError(
+            f"{label} has repeated {key} values: {_row_labels(index[index.duplicated()])}"
+        )
+    positions = index.get_indexer(interactions_df[key])
+    unknown = positions < 0
+    if unknown.any():
+        names = pd.unique(interactions_df[key].to_numpy()[unknown])
+        raise ValueError(
+            f"interaction rows {_row_labels(interactions_df.index[unknown])} name "
+            f"{key} values not in {label}: {_row_labels(names)}"
+        )
+    return positions
+
+
+def _row_labels(labels) -> str:
+    shown = ", ".join(map(str, list(labels)[:MAX_ROWS_NAMED]))
+    more = len(labels) - MAX_ROWS_NAMED
+    return shown + (f" and {more} more" if more > 0 else "")
