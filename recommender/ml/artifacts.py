@@ -13,8 +13,14 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from .features import FEATURES, LIST_PADDING, spec_as_dict, spec_fingerprint
-from .model import RankingModel, ScoreEstimator, Vocabularies, build_ranking_model
+from .features import spec_as_dict, spec_fingerprint
+from .model import (
+    RankingModel,
+    ScoreEstimator,
+    Vocabularies,
+    build_ranking_model,
+    example_batch,
+)
 
 ARTIFACT_FORMAT_VERSION = 1
 MANIFEST_FILE, WEIGHTS_FILE = "manifest.json", "weights.h5"
@@ -97,12 +103,3 @@ def read_manifest(folder: Path) -> dict:
             "Retrain the model."
         )
     return manifest
-
-
-def example_batch() -> dict[str, tf.Tensor]:
-    """One blank example of every feature: enough to build the model's variables."""
-    blank = {"number": 0.0, "age": float("nan")}
-    return {
-        name: tf.fill((1, *feature.shape), blank.get(feature.kind, LIST_PADDING))
-        for name, feature in FEATURES.items()
-    }

@@ -402,3 +402,12 @@ def build_ranking_model(
         StimModel(vocabularies, tags, dim=dim),
         ScoreEstimator(**estimator_config),
     )
+
+
+def example_batch() -> dict[str, tf.Tensor]:
+    """One blank example of every feature: enough to build the model's variables."""
+    blank = {"number": 0.0, "age": float("nan")}
+    return {
+        name: tf.fill((1, *feature.shape), blank.get(feature.kind, LIST_PADDING))
+        for name, feature in FEATURES.items()
+    }

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from .features import STIM_FEATURES, STIM_KEY, USER_FEATURES
-from .model import RankingModel, feature_tensors
+from .model import RankingModel, example_batch, feature_tensors
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,5 @@ class Scorer:
 
 
 def _blank_user() -> dict[str, tf.Tensor]:
-    from .artifacts import example_batch
-
     batch = example_batch()
     return {feature.name: batch[feature.name] for feature in USER_FEATURES}
