@@ -223,7 +223,7 @@ class ScoreEstimator(tf.keras.layers.Layer):
         self,
         units: tuple[int, ...] = SEED_UNITS,
         activations: tuple[str, ...] = SEED_ACTIVATIONS,
-        l1: float = 1e-6,
+        l1: float = 1e-5,
         clip_value: float = 1.0,
         **kwargs,
     ):

@@ -47,7 +47,7 @@ class TrainingConfig:
     learning_rate: float = 1e-3
     seed: int = 0
     dim: int = 16
-    l1: float = 1e-6
+    l1: float = 1e-5
     clip_value: float = 1.0
     early_stopping_patience: int | None = 3
     k: int = 10
