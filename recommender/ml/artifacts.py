@@ -14,13 +14,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from .features import spec_as_dict, spec_fingerprint
-from .model import (
-    RankingModel,
-    ScoreEstimator,
-    Vocabularies,
-    build_ranking_model,
-    example_batch,
-)
+from .model import RankingModel, Vocabularies, build_ranking_model
 
 ARTIFACT_FORMAT_VERSION = 1
 MANIFEST_FILE, WEIGHTS_FILE = "manifest.json", "weights.h5"
@@ -65,20 +59,24 @@ def load_artifact(folder: Path) -> TrainedModel:
     manifest = read_manifest(folder)
     if not (folder / WEIGHTS_FILE).is_file():
         raise ArtifactError(f"{folder} has no {WEIGHTS_FILE}")
-    vocabularies = Vocabularies(**manifest["vocabularies"])
-    estimator = tf.keras.saving.deserialize_keras_object(
-        manifest["score_estimator"],
-        safe_mode=True,
-        custom_objects={"ScoreEstimator": ScoreEstimator},
-    )
-    model = build_ranking_model(vocabularies, dim=manifest["dim"])
-    model.score_estimator = estimator
-    model(example_batch())  # creates the variables, so the weights have somewhere to go
+    try:
+        vocabularies = Vocabularies(**manifest["vocabularies"])
+        # ScoreEstimator and WeightClip are registered Keras serialisables: found by name.
+        estimator = tf.keras.saving.deserialize_keras_object(
+            manifest["score_estimator"], safe_mode=True
+        )
+        model = build_ranking_model(
+            vocabularies, seed=None, dim=manifest["dim"], score_estimator=estimator
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ArtifactError(
+            f"{folder / MANIFEST_FILE} is incomplete or malformed: {error!r}"
+        ) from error
     try:
         model.load_weights(folder / WEIGHTS_FILE)
     except (ValueError, OSError) as error:
         raise ArtifactError(f"{folder / WEIGHTS_FILE} does not fit the model: {error}") from error
-    return TrainedModel(model, vocabularies, manifest["dim"], manifest["metadata"])
+    return TrainedModel(model, vocabularies, manifest["dim"], manifest.get("metadata", {}))
 
 
 def read_manifest(folder: Path) -> dict:

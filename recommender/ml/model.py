@@ -288,6 +288,18 @@ class RankingModel(tfrs.models.Model):
     def compute_loss(self, features: dict[str, tf.Tensor], training: bool = False) -> tf.Tensor:
         return self.task(labels=features["score"], predictions=self(features, training=training))
 
+    # TFRS logs the last batch's loss; early stopping and progress need the epoch's, which the
+    # task's RMSE metric accumulates.
+    def train_step(self, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        return self._with_epoch_loss(super().train_step(inputs))
+
+    def test_step(self, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        return self._with_epoch_loss(super().test_step(inputs))
+
+    @staticmethod
+    def _with_epoch_loss(logs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        return {**logs, "loss": tf.square(logs["root_mean_squared_error"])}
+
     def fit(
         self,
         inputs: tuple[dict, dict],
@@ -392,16 +404,32 @@ def feature_tensors(inputs: dict[str, np.ndarray], features: tuple[Feature, ...]
 
 
 def build_ranking_model(
-    vocabularies: Vocabularies, *, seed: int = 0, dim: int = 16, **estimator_config
+    vocabularies: Vocabularies,
+    *,
+    seed: int | None = 0,
+    dim: int = 16,
+    score_estimator: ScoreEstimator | None = None,
+    **estimator_config,
 ) -> RankingModel:
-    """A fresh RankingModel with towers over these vocabularies, initialised from `seed`."""
-    tf.keras.utils.set_random_seed(seed)
+    """A RankingModel with towers over these vocabularies, its variables created now.
+
+    Args:
+      vocabularies: what the lookups know.
+      seed: initialises the weights reproducibly; None leaves the random state alone (for
+        a model whose weights are about to be loaded).
+      dim: the embedding width of every feature.
+      score_estimator: a ready ScoreEstimator, or None to make one from estimator_config.
+    """
+    if seed is not None:
+        tf.keras.utils.set_random_seed(seed)
     tags = TagsEncoder(vocabularies.tags, dim)
-    return RankingModel(
+    model = RankingModel(
         UserModel(vocabularies, tags, dim=dim),
         StimModel(vocabularies, tags, dim=dim),
-        ScoreEstimator(**estimator_config),
+        score_estimator or ScoreEstimator(**estimator_config),
     )
+    model(example_batch())
+    return model
 
 
 def example_batch() -> dict[str, tf.Tensor]:

@@ -88,6 +88,10 @@ def preprocess_data(
     stim_rows = _positions(interactions_df, stims_df, STIM_KEY, STIM_COLUMNS, "stims_df")
 
     scores = np.asarray(score_calculator(interactions_df), dtype=np.float32)
+    if scores.shape != (len(interactions_df),):
+        raise ValueError(
+            f"score_calculator gave {scores.shape} scores for {len(interactions_df)} interactions"
+        )
     bad = ~np.isfinite(scores) | (scores < 0) | (scores > 1)
     if bad.any():
         raise ValueError(
@@ -136,6 +140,12 @@ def pad_lists(*columns: pd.Series, length: int) -> np.ndarray:
     Vectorised: the lists are exploded once and scattered into place by position.
     """
     rows = len(columns[0])
+    for column in columns:
+        text = column.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
+        if text.any():
+            raise ValueError(
+                f"{column.name} must hold lists, not text: rows {_row_labels(column.index[text])}"
+            )
     exploded = pd.concat(
         [column.reset_index(drop=True).map(_as_list).explode() for column in columns]
     )

@@ -33,9 +33,8 @@ class Scorer:
         self.model = model
         estimator = model.score_estimator
         first_dense = estimator.hidden[0]
-        user_width = int(model.user_model(_blank_user()).shape[1])
-        self._user_kernel = first_dense.kernel[:user_width]
-        self._stim_kernel = first_dense.kernel[user_width:]
+        # The first dense kernel's rows: the user tower's width first, then the stim tower's.
+        self._user_width = int(model.user_model(_blank_user()).shape[1])
         signature = {
             feature.name: tf.TensorSpec((1, *feature.shape), feature.dtype, name=feature.name)
             for feature in USER_FEATURES
@@ -50,7 +49,9 @@ class Scorer:
         stim_vectors = self.model.stim_model(feature_tensors(stim_inputs, STIM_FEATURES))
         return PreparedStims(
             stim_ids=np.asarray(stim_inputs[STIM_KEY]),
-            first_layer_share=tf.matmul(stim_vectors, self._stim_kernel),
+            first_layer_share=tf.matmul(
+                stim_vectors, self.model.score_estimator.hidden[0].kernel[self._user_width :]
+            ),
         )
 
     def score(self, user_inputs: dict[str, np.ndarray], stims: PreparedStims) -> np.ndarray:
@@ -61,7 +62,7 @@ class Scorer:
     def _score_one_user(self, user: dict[str, tf.Tensor], stim_share: tf.Tensor) -> tf.Tensor:
         estimator = self.model.score_estimator
         first_dense = estimator.hidden[0]
-        user_share = tf.matmul(self.model.user_model(user), self._user_kernel)
+        user_share = tf.matmul(self.model.user_model(user), first_dense.kernel[: self._user_width])
         x = first_dense.activation(stim_share + user_share + first_dense.bias)
         for layer in estimator.hidden[1:]:
             x = layer(x, training=False)

@@ -105,6 +105,8 @@ def train_ranking_model(
       ValueError: bad input (see preprocess_data), too few users to hold some out, or a
         model that gives non-finite scores.
     """
+    if config.validation_split <= 0:
+        raise ValueError("validation_split holds out no user: held-out users are what is evaluated")
     user_inputs, stim_inputs, scores = preprocess_data(
         interactions_df, users_df, stims_df, score_calculator
     )
