@@ -17,10 +17,13 @@ from .features import (
     BLANK,
     FEATURES,
     LIST_PADDING,
+    STIM_FEATURES,
     TEXT_MAX_TOKENS,
+    USER_FEATURES,
     USER_KEY,
     Feature,
 )
+from .preprocessing import GatheredInputs
 
 SERIALIZABLE_PACKAGE = "stim_recommender"
 
@@ -333,12 +336,20 @@ class RankingModel(tfrs.models.Model):
           The Keras History: loss and val_loss per epoch.
         """
         tf.keras.utils.set_random_seed(seed)
-        user_inputs, stim_inputs = inputs
-        train, validation = split_by_user(
-            {**user_inputs, **stim_inputs, "score": np.asarray(scores, dtype=np.float32)},
-            validation_split=validation_split,
-            seed=seed,
+        user_inputs, stim_inputs = (GatheredInputs.of(side) for side in inputs)
+        scores = np.asarray(scores, dtype=np.float32)
+        in_validation = validation_mask(
+            user_inputs[USER_KEY], validation_split=validation_split, seed=seed
         )
+        train = (user_inputs.subset(~in_validation), stim_inputs.subset(~in_validation))
+        validation = None
+        if in_validation.any():
+            validation = make_dataset(
+                user_inputs.subset(in_validation),
+                stim_inputs.subset(in_validation),
+                scores[in_validation],
+                batch_size=batch_size,
+            )
         callbacks = []
         if early_stopping_patience is not None and validation is not None:
             callbacks.append(
@@ -353,30 +364,35 @@ class RankingModel(tfrs.models.Model):
                 )
             )
         return super().fit(
-            make_dataset(train, batch_size=batch_size, shuffle_seed=seed),
-            validation_data=None
-            if validation is None
-            else make_dataset(validation, batch_size=batch_size),
+            make_dataset(*train, scores[~in_validation], batch_size=batch_size, shuffle_seed=seed),
+            validation_data=validation,
             epochs=epochs,
             callbacks=callbacks,
             verbose=verbose,
         )
 
 
-def split_by_user(
-    examples: dict[str, np.ndarray], *, validation_split: float, seed: int
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
-    """Splits examples so that each user's interactions are all on one side."""
+def validation_mask(user_ids: np.ndarray, *, validation_split: float, seed: int) -> np.ndarray:
+    """True for the interactions of a `validation_split` share of the users, drawn by seed."""
     if not 0.0 <= validation_split < 1.0:
         raise ValueError("validation_split must lie in [0, 1)")
-    users = pd.unique(examples[USER_KEY])
+    users = pd.unique(user_ids)
     n_validation = round(len(users) * validation_split)
-    if n_validation == 0:
-        return examples, None
     if n_validation == len(users):
         raise ValueError("validation_split leaves no user to train on")
     held_out = np.random.default_rng(seed).permutation(users)[:n_validation]
-    in_validation = pd.Index(held_out).get_indexer(examples[USER_KEY]) >= 0
+    return pd.Index(held_out).get_indexer(user_ids) >= 0
+
+
+def split_by_user(
+    examples: dict[str, np.ndarray], *, validation_split: float, seed: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """Splits examples so that each user's interactions are all on one side, as fit does."""
+    in_validation = validation_mask(
+        examples[USER_KEY], validation_split=validation_split, seed=seed
+    )
+    if not in_validation.any():
+        return examples, None
     return (
         {name: values[~in_validation] for name, values in examples.items()},
         {name: values[in_validation] for name, values in examples.items()},
@@ -384,16 +400,41 @@ def split_by_user(
 
 
 def make_dataset(
-    examples: dict[str, np.ndarray], *, batch_size: int, shuffle_seed: int | None = None
+    user_inputs: GatheredInputs,
+    stim_inputs: GatheredInputs,
+    scores: np.ndarray,
+    *,
+    batch_size: int,
+    shuffle_seed: int | None = None,
 ) -> tf.data.Dataset:
-    """Model features (and the score) -> a batched, prefetched dataset; keys are dropped."""
-    tensors = {
-        name: values for name, values in examples.items() if name in FEATURES or name == "score"
+    """A batched, prefetched dataset of the model's features and the score.
+
+    It carries only each interaction's user and stim row; the features are gathered from the
+    user and stim tables batch by batch.
+    """
+    tables = {
+        feature.name: tf.constant(side.table[feature.name], dtype=feature.dtype)
+        for side, features in ((user_inputs, USER_FEATURES), (stim_inputs, STIM_FEATURES))
+        for feature in features
     }
-    dataset = tf.data.Dataset.from_tensor_slices(tensors)
+    user_names = [feature.name for feature in USER_FEATURES]
+
+    def gather(batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        return {
+            name: tf.gather(table, batch["user" if name in user_names else "stim"])
+            for name, table in tables.items()
+        } | {"score": batch["score"]}
+
+    dataset = tf.data.Dataset.from_tensor_slices(
+        {"user": user_inputs.rows, "stim": stim_inputs.rows, "score": scores}
+    )
     if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(examples["score"]), seed=shuffle_seed)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        dataset = dataset.shuffle(len(scores), seed=shuffle_seed)
+    return (
+        dataset.batch(batch_size)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def feature_tensors(inputs: dict[str, np.ndarray], features: tuple[Feature, ...]) -> dict:

@@ -5,7 +5,7 @@ interaction by position, so the cost grows with the number of interactions only 
 array indexing.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -75,8 +75,9 @@ def preprocess_data(
       score_calculator: frame of interactions -> array of scores in [0, 1].
 
     Returns:
-      (user_inputs, stim_inputs, scores): dicts of arrays keyed by the seed's feature names,
-      plus user_id and stim_id (keys, not features: fit splits by user_id), and float32
+      (user_inputs, stim_inputs, scores): mappings of arrays keyed by the seed's feature
+      names, plus user_id and stim_id (keys, not features: fit splits by user_id), one row
+      per interaction (GatheredInputs: each user and stim is encoded once), and float32
       scores.
 
     Raises:
@@ -99,9 +100,43 @@ def preprocess_data(
             f"{_row_labels(interactions_df.index[bad])}"
         )
 
-    user_inputs = {name: values[user_rows] for name, values in encode_users(users_df).items()}
-    stim_inputs = {name: values[stim_rows] for name, values in encode_stims(stims_df).items()}
-    return user_inputs, stim_inputs, scores
+    return (
+        GatheredInputs(encode_users(users_df), user_rows),
+        GatheredInputs(encode_stims(stims_df), stim_rows),
+        scores,
+    )
+
+
+class GatheredInputs(Mapping):
+    """Per-interaction inputs, held as one row per user (or stim) and each interaction's row.
+
+    Reading a key gives that feature for every interaction, as a dict of arrays would; fit
+    reads `table` and `rows` instead and gathers batch by batch, so a user's padded lists are
+    never copied once per interaction.
+    """
+
+    def __init__(self, table: Inputs, rows: np.ndarray):
+        self.table, self.rows = table, np.asarray(rows)
+
+    @classmethod
+    def of(cls, inputs: Mapping) -> "GatheredInputs":
+        """Wraps plain per-interaction arrays, so fit takes either."""
+        if isinstance(inputs, cls):
+            return inputs
+        table = {name: np.asarray(values) for name, values in inputs.items()}
+        return cls(table, np.arange(len(next(iter(table.values())))))
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.table[name][self.rows]
+
+    def __iter__(self):
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def subset(self, mask: np.ndarray) -> "GatheredInputs":
+        return GatheredInputs(self.table, self.rows[mask])
 
 
 def encode_users(users_df: pd.DataFrame) -> Inputs:
@@ -141,14 +176,12 @@ def pad_lists(*columns: pd.Series, length: int) -> np.ndarray:
     """
     rows = len(columns[0])
     for column in columns:
-        text = column.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
+        text = column.map(type).isin([str]).to_numpy(dtype=bool)
         if text.any():
             raise ValueError(
                 f"{column.name} must hold lists, not text: rows {_row_labels(column.index[text])}"
             )
-    exploded = pd.concat(
-        [column.reset_index(drop=True).map(_as_list).explode() for column in columns]
-    )
+    exploded = pd.concat([column.reset_index(drop=True).explode() for column in columns])
     exploded = exploded[exploded.notna() & (exploded.astype("string") != LIST_PADDING)]
     row = exploded.index.to_numpy()
     rank = exploded.groupby(level=0, sort=False).cumcount().to_numpy()
@@ -156,10 +189,6 @@ def pad_lists(*columns: pd.Series, length: int) -> np.ndarray:
     padded = np.full((rows, length), LIST_PADDING, dtype=object)
     padded[row[keep], rank[keep]] = exploded.to_numpy(dtype=object)[keep]
     return padded
-
-
-def _as_list(value) -> list:
-    return list(value) if isinstance(value, list | tuple | np.ndarray) else []
 
 
 def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:

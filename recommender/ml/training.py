@@ -98,8 +98,12 @@ def train_ranking_model(
     config: TrainingConfig = TrainingConfig(),
     score_calculator: ScoreCalculator = default_score_calculator,
     progress: Callable[[int, dict], None] | None = None,
+    champion: TrainedModel | None = None,
 ) -> TrainingResult:
     """Preprocesses, trains and evaluates; the caller decides what to do with the result.
+
+    champion, the model serving now, is judged on the same held-out users as the new one
+    (as "champion" in the evaluation), so the two can be compared fairly.
 
     Raises:
       ValueError: bad input (see preprocess_data), too few users to hold some out, or a
@@ -135,7 +139,7 @@ def train_ranking_model(
         raise ValueError("validation_split holds out no user: nothing to evaluate on")
     trained = TrainedModel(model, vocabularies, config.dim)
     held_out_ids, matrices = held_out_score_matrices(
-        trained, users=users, stims=stims, train=train, held_out=held_out
+        trained, users=users, stims=stims, train=train, held_out=held_out, champion=champion
     )
     return TrainingResult(
         trained=trained,
@@ -149,7 +153,13 @@ def train_ranking_model(
 
 
 def held_out_score_matrices(
-    trained: TrainedModel, *, users: dict, stims: dict, train: dict, held_out: dict
+    trained: TrainedModel,
+    *,
+    users: dict,
+    stims: dict,
+    train: dict,
+    held_out: dict,
+    champion: TrainedModel | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Scores of every stim for every held-out user, by the model and by the baselines.
 
@@ -157,22 +167,19 @@ def held_out_score_matrices(
       trained: the model to judge.
       users, stims: every user and stim, encoded (preprocessing.encode_users / encode_stims).
       train, held_out: the examples (user_id, stim_id, score) on each side of the split.
+      champion: the model serving now, scored too when given.
 
     Returns:
-      (held-out user ids, {"model" | "popularity" | "tag_overlap": users x stims matrix}).
+      (held-out user ids, {"model" | "popularity" | "tag_overlap" [| "champion"]: users x
+      stims matrix}).
     """
     held_out_ids = pd.unique(held_out[USER_KEY])
     rows = pd.Index(users[USER_KEY]).get_indexer(held_out_ids)
-    scorer = Scorer(trained.model)
-    prepared = scorer.prepare_stims(stims)
-    model_scores = np.stack(
-        [
-            scorer.score({name: values[[row]] for name, values in users.items()}, prepared)
-            for row in rows
-        ]
-    )
-    if not np.isfinite(model_scores).all():
-        raise ValueError("the trained model gives non-finite scores")
+    models = {"model": trained} | ({"champion": champion} if champion else {})
+    matrices = {
+        name: model_score_matrix(model, users=users, stims=stims, rows=rows)
+        for name, model in models.items()
+    }
     columns = pd.Index(stims[STIM_KEY])
     user_tags = pd.Series(
         [
@@ -187,8 +194,7 @@ def held_out_score_matrices(
     stim_tags = pd.Series(
         [set(tags) - {LIST_PADDING} for tags in stims["associated_conditions_hobbies"]]
     )
-    return held_out_ids, {
-        "model": model_scores,
+    return held_out_ids, matrices | {
         "popularity": popularity_scores(
             columns.get_indexer(train[STIM_KEY]),
             train["score"],
@@ -197,6 +203,23 @@ def held_out_score_matrices(
         ),
         "tag_overlap": tag_overlap_scores(user_tags, stim_tags),
     }
+
+
+def model_score_matrix(
+    trained: TrainedModel, *, users: dict, stims: dict, rows: np.ndarray
+) -> np.ndarray:
+    """users[rows] x every stim, through the serving entry point; refuses non-finite scores."""
+    scorer = Scorer(trained.model)
+    prepared = scorer.prepare_stims(stims)
+    scores = np.stack(
+        [
+            scorer.score({name: values[[row]] for name, values in users.items()}, prepared)
+            for row in rows
+        ]
+    )
+    if not np.isfinite(scores).all():
+        raise ValueError("the model gives non-finite scores")
+    return scores
 
 
 def evaluate(
@@ -221,7 +244,8 @@ def evaluate(
         },
         rmse={
             name: rmse(matrices[name][row, column], held_out["score"])
-            for name in ("model", "popularity")
+            for name in matrices
+            if name != "tag_overlap"  # a tag count is a ranking, not a predicted score
         },
         collapse=collapse_check(matrices["model"], k=k),
     )
