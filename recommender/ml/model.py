@@ -373,14 +373,21 @@ class RankingModel(tfrs.models.Model):
 
 
 def validation_mask(user_ids: np.ndarray, *, validation_split: float, seed: int) -> np.ndarray:
-    """True for the interactions of a `validation_split` share of the users, drawn by seed."""
+    """True for the interactions of a `validation_split` share of the users, chosen by seed.
+
+    Users are ordered by a seeded hash of their id and the first ones held out, so a user's
+    side does not depend on who else is in the data: as data grows, the users held out
+    before stay held out (bar a few at the edge), and a new version and the one serving
+    (trained with the same seed) are compared on people neither was trained on.
+    """
     if not 0.0 <= validation_split < 1.0:
         raise ValueError("validation_split must lie in [0, 1)")
     users = pd.unique(user_ids)
     n_validation = round(len(users) * validation_split)
     if n_validation == len(users):
         raise ValueError("validation_split leaves no user to train on")
-    held_out = np.random.default_rng(seed).permutation(users)[:n_validation]
+    hashes = pd.util.hash_array(users.astype(str), hash_key=f"{seed:016d}"[-16:])
+    held_out = users[np.argsort(hashes, kind="stable")[:n_validation]]
     return pd.Index(held_out).get_indexer(user_ids) >= 0
 
 
