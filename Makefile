@@ -31,6 +31,7 @@ install: $(VENV_CACHE)/.complete
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --users $(DEMO_USERS) --seed $(DEMO_SEED)
+	$(PY) manage.py train_model
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 lint: install

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -9,6 +10,11 @@ from django.utils import timezone
 from stims.models import Stim
 
 MIN_RATING, MAX_RATING = 1, 5
+
+
+def model_storage():
+    """Where artifacts and their training curves live, shared by every node that serves."""
+    return storages["models"]
 
 
 class UsageFrequency(models.IntegerChoices):
@@ -101,3 +107,108 @@ class Interaction(models.Model):
                 "Give at least one piece of feedback: a rating, how often you use it, "
                 "whether you still use it, harm, or 'not for me'."
             )
+
+
+class ModelVersion(models.Model):
+    """A trained RankingModel: its artifact, how it was made and how well it did."""
+
+    class Status(models.TextChoices):
+        READY = "ready", "Ready (not serving)"
+        ACTIVE = "active", "Active (serving)"
+        RETIRED = "retired", "Retired"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
+    artifact = models.CharField(
+        max_length=200, help_text="Folder of the artifact in the models storage."
+    )
+    parameters = models.JSONField(default=dict)
+    data_snapshot = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict, help_text="Held-out evaluation, with the baselines'.")
+    history = models.JSONField(default=dict, help_text="Loss and validation loss per epoch.")
+    training_curve = models.FileField(
+        storage=model_storage, upload_to="training-curves/", blank=True
+    )
+    promotion_note = models.TextField(blank=True, help_text="Why it was or was not activated.")
+    duration_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="active"),
+                name="recommender_modelversion_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Model version {self.pk} ({self.get_status_display()})"
+
+    @property
+    def ndcg(self) -> float | None:
+        return self.metrics.get("ranking", {}).get("model", {}).get("ndcg")
+
+    def metrics_table(self) -> str:
+        """The held-out evaluation as a text table: the model, the baselines, the champion."""
+        from .ml.evaluation import RankingMetrics, evaluation_table
+
+        ranking = self.metrics.get("ranking", {})
+        if not ranking:
+            return "(no evaluation)"
+        return evaluation_table(
+            {name: RankingMetrics(**figures) for name, figures in ranking.items()},
+            rmse_by_name=self.metrics.get("rmse"),
+        )
+
+
+class TrainingRun(models.Model):
+    """One request to train: queued, run by a Celery task (perhaps more than once), finished."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (data unchanged)"
+
+    IN_PROGRESS = (State.QUEUED, State.RUNNING)
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    triggered_by = models.CharField(max_length=100, help_text="admin, api, command or schedule")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="training_runs",
+    )
+    force_activate = models.BooleanField(
+        default=False, help_text="Activate the new version even if it ranks worse."
+    )
+    parameters = models.JSONField(default=dict)
+    data_snapshot = models.JSONField(default=dict)
+    progress = models.JSONField(default=dict, help_text="Latest epoch and losses while running.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    model_version = models.OneToOneField(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="training_run"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # At most one run queued or running: two triggers at once give one training.
+            models.UniqueConstraint(
+                models.Value(1),
+                condition=models.Q(state__in=["queued", "running"]),
+                name="recommender_trainingrun_one_in_progress",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Training run {self.pk} ({self.get_state_display()})"

@@ -152,6 +152,23 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Training is long and memory-hungry: its own queue, acknowledged only when done (so a lost
+# worker's run is redelivered), one message at a time. Run its worker with
+# `--max-tasks-per-child 1` so TensorFlow's memory goes back with the child.
+CELERY_TASK_ROUTES = {"recommender.tasks.retrain_model": {"queue": "training"}}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TRACK_STARTED = True
+# Longer than the training task's hard limit (recommender.tasks), or Redis redelivers a task
+# that is still running.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BEAT_SCHEDULE = {
+    "retrain-if-data-changed": {
+        "task": "recommender.tasks.retrain_if_data_changed",
+        "schedule": env.int("RECOMMENDER_RETRAIN_EVERY_SECONDS", default=6 * 60 * 60),
+    },
+}
 
 # DJANGO REST FRAMEWORK
 # https://www.django-rest-framework.org/api-guide/settings/
@@ -169,6 +186,10 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # RECOMMENDER
 RECOMMENDER_HARM_THRESHOLD = env.float("RECOMMENDER_HARM_THRESHOLD", default=0.6)
 RECOMMENDER_DEFAULT_K = env.int("RECOMMENDER_DEFAULT_K", default=10)
+RECOMMENDER_SCORE_CALCULATOR = env.str(
+    "RECOMMENDER_SCORE_CALCULATOR",
+    default="recommender.ml.preprocessing.default_score_calculator",
+)
 if not 0.0 <= RECOMMENDER_HARM_THRESHOLD <= 1.0:
     raise ImproperlyConfigured("RECOMMENDER_HARM_THRESHOLD must lie in [0, 1]")
 if RECOMMENDER_DEFAULT_K < 1:

@@ -1,0 +1,266 @@
+"""Writes of the recommender: training runs and model versions.
+
+A training run is requested (at most one queued or running: the database refuses a second),
+then executed by the Celery task `retrain_model`, in a worker or inline. Execution never
+touches the version that is serving unless the new one is at least as good on the same
+held-out users, or staff force it.
+"""
+
+import io
+import logging
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .data import training_data_read
+from .models import ModelVersion, TrainingRun, model_storage
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # a run whose worker died this many times is given up
+
+
+class TrainingFailed(Exception):
+    """The run finished without a usable model; its error is recorded on the run."""
+
+
+def training_run_request(
+    *,
+    triggered_by: str,
+    requested_by=None,
+    force_activate: bool = False,
+    parameters: dict | None = None,
+    enqueue: bool = True,
+) -> tuple[TrainingRun, bool]:
+    """Creates a training run, unless one is queued or running already.
+
+    Args:
+      enqueue: send it to the Celery task once the transaction commits (a worker, or inline
+        in the embedded mode); False when the caller executes it itself.
+
+    Returns:
+      (run, created): the new run, or the one in progress with created=False, so a second
+      caller can be told which run is training.
+    """
+    from .tasks import retrain_model
+
+    try:
+        with transaction.atomic():
+            run = TrainingRun.objects.create(
+                triggered_by=triggered_by,
+                requested_by=requested_by,
+                force_activate=force_activate,
+                parameters=parameters or {},
+            )
+    except IntegrityError:
+        return TrainingRun.objects.get(state__in=TrainingRun.IN_PROGRESS), False
+    if enqueue:
+        retrain_model.delay_on_commit(run.pk)
+    return run, True
+
+
+def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
+    """Trains, evaluates, saves and perhaps activates; idempotent for a finished run.
+
+    Args:
+      training_run_id: the run to execute.
+      progress: optional progress(epoch, logs) for a progress bar; the run's own progress
+        field is updated either way.
+    """
+    from .ml.artifacts import save_artifact
+    from .ml.training import TrainingConfig, train_ranking_model
+
+    run = _training_run_claim(training_run_id)
+    if run.state != TrainingRun.State.RUNNING:
+        return run
+    started = time.monotonic()
+    try:
+        data = training_data_read()
+        run.data_snapshot = data.snapshot
+        run.save(update_fields=["data_snapshot"])
+        config = TrainingConfig(**run.parameters)
+
+        def on_epoch(epoch: int, logs: dict) -> None:
+            run.progress = {"epoch": epoch + 1, "epochs": config.epochs, **_rounded(logs)}
+            TrainingRun.objects.filter(pk=run.pk).update(progress=run.progress)
+            if progress:
+                progress(epoch, logs)
+
+        champion = model_version_active()
+        result = train_ranking_model(
+            *data.frames(),
+            config=config,
+            score_calculator=import_string(settings.RECOMMENDER_SCORE_CALCULATOR),
+            progress=on_epoch,
+            champion=_loaded(champion),
+        )
+        if not result.evaluation.collapse.passed:
+            raise TrainingFailed(f"collapse check failed: {result.evaluation.collapse.reason}")
+        artifact = _artifact_write(lambda folder: save_artifact(result.trained, folder))
+        version = ModelVersion.objects.create(
+            artifact=artifact,
+            parameters=config.as_dict(),
+            data_snapshot=data.snapshot,
+            metrics=result.evaluation.as_dict(),
+            history=result.history,
+            duration_seconds=time.monotonic() - started,
+        )
+        version.training_curve.save(
+            f"version-{version.pk}.png", ContentFile(_curve_png(result.history))
+        )
+        _promote(version, champion=champion, force=run.force_activate)
+    except Exception as error:
+        logger.exception("training run %s failed", run.pk)
+        _training_run_finish(
+            run, state=TrainingRun.State.FAILED, error=f"{type(error).__name__}: {error}"
+        )
+        raise
+    _training_run_finish(run, state=TrainingRun.State.SUCCEEDED, version=version)
+    return run
+
+
+@transaction.atomic
+def _training_run_claim(training_run_id: int) -> TrainingRun:
+    """Marks the run running (again, if its worker died); gives up after MAX_ATTEMPTS."""
+    run = TrainingRun.objects.select_for_update().get(pk=training_run_id)
+    if run.state not in TrainingRun.IN_PROGRESS:
+        return run  # finished already: a redelivered task does nothing
+    if run.attempts >= MAX_ATTEMPTS:
+        run.state, run.finished_at = TrainingRun.State.FAILED, timezone.now()
+        run.error = f"gave up after {run.attempts} attempts (the worker stopped each time)"
+        run.save()
+        return run
+    run.state, run.attempts = TrainingRun.State.RUNNING, run.attempts + 1
+    run.started_at = run.started_at or timezone.now()
+    run.save()
+    return run
+
+
+def _training_run_finish(run: TrainingRun, *, state: str, error: str = "", version=None) -> None:
+    run.state, run.error, run.finished_at = state, error, timezone.now()
+    run.model_version = version
+    run.save()
+
+
+def _promote(version: ModelVersion, *, champion: ModelVersion | None, force: bool) -> None:
+    new_ndcg = version.ndcg
+    champion_ndcg = version.metrics["ranking"].get("champion", {}).get("ndcg")
+    if force:
+        reason = "activated by staff (forced)"
+    elif champion is None:
+        reason = "activated: no version was serving"
+    elif champion_ndcg is None or new_ndcg >= champion_ndcg:
+        reason = f"activated: NDCG@10 {new_ndcg:.4f} ≥ serving version's {champion_ndcg or 0:.4f}"
+    else:
+        version.promotion_note = (
+            f"kept ready: NDCG@10 {new_ndcg:.4f} < serving version {champion.pk}'s "
+            f"{champion_ndcg:.4f} on the same held-out users"
+        )
+        version.save(update_fields=["promotion_note"])
+        return
+    model_version_activate(version=version, note=reason)
+
+
+@transaction.atomic
+def model_version_activate(*, version: ModelVersion, note: str = "activated by staff") -> None:
+    """Makes this version the one serving; the previous one becomes ready (for rollback)."""
+    ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exclude(pk=version.pk).update(
+        status=ModelVersion.Status.READY,
+        promotion_note=f"served until version {version.pk} was activated",
+    )
+    version.status, version.activated_at, version.promotion_note = (
+        ModelVersion.Status.ACTIVE,
+        timezone.now(),
+        note,
+    )
+    version.save(update_fields=["status", "activated_at", "promotion_note"])
+
+
+def model_version_retire(*, version: ModelVersion) -> None:
+    """Retires a version that is not serving; the serving one must be replaced first."""
+    if version.status == ModelVersion.Status.ACTIVE:
+        raise ValueError("the serving version cannot be retired: activate another one first")
+    version.status = ModelVersion.Status.RETIRED
+    version.save(update_fields=["status"])
+
+
+def model_version_active() -> ModelVersion | None:
+    return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+
+
+def artifact_folder(version: ModelVersion) -> Path:
+    return Path(model_storage().path(version.artifact))
+
+
+def _loaded(version: ModelVersion | None):
+    """The serving version's model, or None when it cannot be loaded (logged, not fatal)."""
+    from .ml.artifacts import ArtifactError, load_artifact
+
+    if version is None:
+        return None
+    try:
+        return load_artifact(artifact_folder(version))
+    except ArtifactError:
+        logger.exception("the serving version %s could not be loaded for comparison", version.pk)
+        return None
+
+
+def _artifact_write(write) -> str:
+    """Writes an artifact into a temporary folder of the models storage, then renames it into
+    place: a reader never sees a half-written artifact, and a crash leaves only a temporary."""
+    storage = model_storage()
+    name = f"model-{uuid.uuid4().hex}"
+    temporary = Path(storage.path(f".tmp-{name}"))
+    temporary.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        write(temporary)
+        os.replace(temporary, storage.path(name))
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return name
+
+
+def _curve_png(history: dict[str, list[float]]) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(6, 3.5), dpi=100)
+    epochs = range(1, len(history.get("loss", [])) + 1)
+    for key, label in (("loss", "training loss"), ("val_loss", "validation loss")):
+        if key in history:
+            axes.plot(epochs, history[key], marker="o", label=label)
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("mean squared error")
+    axes.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    pyplot.close(figure)
+    return buffer.getvalue()
+
+
+def _rounded(logs: dict) -> dict:
+    return {name: round(float(value), 5) for name, value in logs.items()}
+
+
+def training_run_schedule() -> TrainingRun | None:
+    """Queues a run for the schedule, or None when the data has not changed since the last
+    successful run (same fingerprint) and a version is serving."""
+    last = TrainingRun.objects.filter(state=TrainingRun.State.SUCCEEDED).first()
+    fingerprint = training_data_read().snapshot["fingerprint"]
+    if last and model_version_active() and last.data_snapshot.get("fingerprint") == fingerprint:
+        logger.info("scheduled training skipped: data unchanged (fingerprint %s)", fingerprint)
+        return None
+    run, _ = training_run_request(triggered_by="schedule")
+    return run

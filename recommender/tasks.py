@@ -1,0 +1,34 @@
+"""Celery tasks of the recommender. They take ids and call a service; see docs/training.md."""
+
+from celery import shared_task
+
+TRAINING_SOFT_TIME_LIMIT = 60 * 60
+TRAINING_TIME_LIMIT = TRAINING_SOFT_TIME_LIMIT + 5 * 60
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=TRAINING_SOFT_TIME_LIMIT,
+    time_limit=TRAINING_TIME_LIMIT,
+)
+def retrain_model(self, training_run_id: int) -> int:
+    """Executes a training run; a redelivered message (worker lost) resumes the same run."""
+    from recommender.services import training_run_execute
+
+    def report(epoch: int, logs: dict) -> None:
+        if not self.request.is_eager:
+            self.update_state(state="PROGRESS", meta={"epoch": epoch + 1, **logs})
+
+    training_run_execute(training_run_id=training_run_id, progress=report)
+    return training_run_id
+
+
+@shared_task
+def retrain_if_data_changed() -> int | None:
+    """Scheduled: queues a training run unless the data is as the last successful run saw it."""
+    from recommender.services import training_run_schedule
+
+    run = training_run_schedule()
+    return run.pk if run else None
