@@ -9,7 +9,7 @@ REQUIREMENTS_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256s
 VENV_CACHE ?= $(HOME)/.cache/stim-recommender/venv-$(REQUIREMENTS_HASH)
 VENV := .venv
 PY := $(VENV)/bin/python
-DEMO_USERS ?= 300
+DEMO_USERS ?= 2000
 DEMO_SEED ?= 42
 
 export TF_CPP_MIN_LOG_LEVEL := 2

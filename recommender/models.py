@@ -130,6 +130,10 @@ class ModelVersion(models.Model):
     )
     promotion_note = models.TextField(blank=True, help_text="Why it was or was not activated.")
     duration_seconds = models.FloatField(null=True, blank=True)
+    stages = models.JSONField(
+        default=dict,
+        help_text="Seconds and peak memory of read, preprocess, train, evaluate, save.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     activated_at = models.DateTimeField(null=True, blank=True)
 

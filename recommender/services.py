@@ -76,14 +76,17 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
         field is updated either way.
     """
     from .ml.artifacts import save_artifact
+    from .ml.stages import StageClock
     from .ml.training import TrainingConfig, train_ranking_model
 
     run = _training_run_claim(training_run_id)
     if run.state != TrainingRun.State.RUNNING:
         return run
     started = time.monotonic()
+    clock = StageClock()
     try:
-        data = training_data_read()
+        with clock.stage("read"):
+            data = training_data_read()
         run.data_snapshot = data.snapshot
         run.save(update_fields=["data_snapshot"])
         config = TrainingConfig(**run.parameters)
@@ -104,7 +107,8 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
         )
         if not result.evaluation.collapse.passed:
             raise TrainingFailed(f"collapse check failed: {result.evaluation.collapse.reason}")
-        artifact = _artifact_write(lambda folder: save_artifact(result.trained, folder))
+        with clock.stage("save"):
+            artifact = _artifact_write(lambda folder: save_artifact(result.trained, folder))
         version = ModelVersion.objects.create(
             artifact=artifact,
             parameters=config.as_dict(),
@@ -112,6 +116,7 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
             metrics=result.evaluation.as_dict(),
             history=result.history,
             duration_seconds=time.monotonic() - started,
+            stages={"read": clock.stages["read"], **result.stages, "save": clock.stages["save"]},
         )
         version.training_curve.save(
             f"version-{version.pk}.png", ContentFile(_curve_png(result.history))
@@ -151,22 +156,23 @@ def _training_run_finish(run: TrainingRun, *, state: str, error: str = "", versi
 
 
 def _promote(version: ModelVersion, *, champion: ModelVersion | None, force: bool) -> None:
-    new_ndcg = version.ndcg
-    champion_ndcg = version.metrics["ranking"].get("champion", {}).get("ndcg")
-    if force:
-        reason = "activated by staff (forced)"
-    elif champion is None:
-        reason = "activated: no version was serving"
-    elif champion_ndcg is None or new_ndcg >= champion_ndcg:
-        reason = f"activated: NDCG@10 {new_ndcg:.4f} ≥ serving version's {champion_ndcg or 0:.4f}"
+    """Activates the version if it ranks held-out users at least as well as what serves now:
+    the champion version, or, with none (or none loadable), the popularity ranking."""
+    ranking = version.metrics["ranking"]
+    if "champion" in ranking:
+        rival, rival_ndcg = f"serving version {champion.pk}", ranking["champion"]["ndcg"]
     else:
-        version.promotion_note = (
-            f"kept ready: NDCG@10 {new_ndcg:.4f} < serving version {champion.pk}'s "
-            f"{champion_ndcg:.4f} on the same held-out users"
-        )
+        rival, rival_ndcg = "the popularity ranking", ranking["popularity"]["ndcg"]
+    comparison = (
+        f"NDCG@10 {version.ndcg:.4f} against {rival}'s {rival_ndcg:.4f} on the same held-out users"
+    )
+    if force:
+        model_version_activate(version=version, note=f"activated by staff (forced); {comparison}")
+    elif version.ndcg >= rival_ndcg:
+        model_version_activate(version=version, note=f"activated: {comparison}")
+    else:
+        version.promotion_note = f"kept ready: {comparison}"
         version.save(update_fields=["promotion_note"])
-        return
-    model_version_activate(version=version, note=reason)
 
 
 @transaction.atomic

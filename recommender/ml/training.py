@@ -33,6 +33,7 @@ from .preprocessing import (
     preprocess_data,
 )
 from .scoring import Scorer
+from .stages import StageClock
 
 RELEVANT_SCORE = 0.7  # an observed score at least this high counts as "it suited them"
 
@@ -88,6 +89,7 @@ class TrainingResult:
     # columns in the stims frame's order, for comparison with other truths (synthetic data).
     held_out_user_ids: np.ndarray
     score_matrices: dict[str, np.ndarray] = field(repr=False)
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)  # see StageClock
 
 
 def train_ranking_model(
@@ -111,44 +113,54 @@ def train_ranking_model(
     """
     if config.validation_split <= 0:
         raise ValueError("validation_split holds out no user: held-out users are what is evaluated")
-    user_inputs, stim_inputs, scores = preprocess_data(
-        interactions_df, users_df, stims_df, score_calculator
-    )
-    users, stims = encode_users(users_df), encode_stims(stims_df)
-    vocabularies = Vocabularies.from_inputs(users, stims)
-    model = build_ranking_model(
-        vocabularies, seed=config.seed, dim=config.dim, l1=config.l1, clip_value=config.clip_value
-    )
-    model.compile(optimizer=tf.keras.optimizers.Adam(config.learning_rate))
-    history = model.fit(
-        (user_inputs, stim_inputs),
-        scores,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        validation_split=config.validation_split,
-        seed=config.seed,
-        early_stopping_patience=config.early_stopping_patience,
-        progress=progress,
-    )
-    train, held_out = split_by_user(
-        {USER_KEY: user_inputs[USER_KEY], STIM_KEY: stim_inputs[STIM_KEY], "score": scores},
-        validation_split=config.validation_split,
-        seed=config.seed,
-    )
-    if held_out is None:
-        raise ValueError("validation_split holds out no user: nothing to evaluate on")
-    trained = TrainedModel(model, vocabularies, config.dim)
-    held_out_ids, matrices = held_out_score_matrices(
-        trained, users=users, stims=stims, train=train, held_out=held_out, champion=champion
-    )
+    clock = StageClock()
+    with clock.stage("preprocess"):
+        user_inputs, stim_inputs, scores = preprocess_data(
+            interactions_df, users_df, stims_df, score_calculator
+        )
+        users, stims = encode_users(users_df), encode_stims(stims_df)
+        vocabularies = Vocabularies.from_inputs(users, stims)
+    with clock.stage("train"):
+        model = build_ranking_model(
+            vocabularies,
+            seed=config.seed,
+            dim=config.dim,
+            l1=config.l1,
+            clip_value=config.clip_value,
+        )
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.learning_rate))
+        history = model.fit(
+            (user_inputs, stim_inputs),
+            scores,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            validation_split=config.validation_split,
+            seed=config.seed,
+            early_stopping_patience=config.early_stopping_patience,
+            progress=progress,
+        )
+    with clock.stage("evaluate"):
+        train, held_out = split_by_user(
+            {USER_KEY: user_inputs[USER_KEY], STIM_KEY: stim_inputs[STIM_KEY], "score": scores},
+            validation_split=config.validation_split,
+            seed=config.seed,
+        )
+        if held_out is None:
+            raise ValueError("validation_split holds out no user: nothing to evaluate on")
+        trained = TrainedModel(model, vocabularies, config.dim)
+        held_out_ids, matrices = held_out_score_matrices(
+            trained, users=users, stims=stims, train=train, held_out=held_out, champion=champion
+        )
+        evaluation = evaluate(
+            matrices, held_out_ids=held_out_ids, stims=stims, held_out=held_out, k=config.k
+        )
     return TrainingResult(
         trained=trained,
         history={name: [float(v) for v in values] for name, values in history.history.items()},
-        evaluation=evaluate(
-            matrices, held_out_ids=held_out_ids, stims=stims, held_out=held_out, k=config.k
-        ),
+        evaluation=evaluation,
         held_out_user_ids=held_out_ids,
         score_matrices=matrices,
+        stages=clock.stages,
     )
 
 

@@ -26,7 +26,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--users", type=int, default=300, help="synthetic people (default 300)")
+        parser.add_argument(
+            "--users", type=int, default=2000, help="synthetic people (default 2000)"
+        )
         parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
