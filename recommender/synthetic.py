@@ -263,20 +263,26 @@ def generate_population(
     n_users: int,
     seed: int,
     reference_time: pd.Timestamp | str = DEFAULT_REFERENCE_TIME,
+    tried_range: tuple[int, int] = TRIED_RANGE,
 ) -> SyntheticPopulation:
     """Draw n_users people and their feedback; the same arguments always give the same frames.
 
-    Feedback times fall in the HISTORY_DAYS before reference_time (naive means UTC).
+    Feedback times fall in the HISTORY_DAYS before reference_time (naive means UTC). Each
+    person tries between tried_range[0] and tried_range[1] stims (at most the catalogue).
     """
     if n_users < 1:
         raise ValueError("n_users must be at least 1")
+    if not 1 <= tried_range[0] <= tried_range[1]:
+        raise ValueError(
+            f"tried_range must be (low, high) with 1 <= low <= high, not {tried_range}"
+        )
     stims = _stims_from_catalogue(catalogue)
     rng = np.random.default_rng(seed)
     people = _draw_people(rng, n_users=n_users, stims=stims)
     affinity = _true_affinity(people=people, stims=stims)
     habit = _draw_harmful_habits(rng, has_condition=people.has_condition, stims=stims)
 
-    tried_counts = rng.integers(TRIED_RANGE[0], TRIED_RANGE[1] + 1, n_users)
+    tried_counts = rng.integers(tried_range[0], tried_range[1] + 1, n_users)
     exposure = np.exp((affinity - affinity.max(axis=1, keepdims=True)) / TRY_TEMPERATURE)
     exposure /= exposure.sum(axis=1, keepdims=True)
     tried = _sample_without_replacement(
