@@ -118,7 +118,12 @@ class ModelVersionAdmin(admin.ModelAdmin):
             '<img src="{}" alt="Training and validation loss per epoch" width="600">', url
         )
 
-    @admin.action(description="Activate (serve this version; use it to roll back)")
+    def has_switch_permission(self, request) -> bool:
+        return request.user.has_perm("recommender.change_modelversion")
+
+    @admin.action(
+        description="Activate (serve this version; use it to roll back)", permissions=["switch"]
+    )
     def activate(self, request, queryset) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one version to activate.", messages.ERROR)
@@ -127,7 +132,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         services.model_version_activate(version=version, note=f"activated by {request.user}")
         self.message_user(request, f"{version} is now serving.", messages.SUCCESS)
 
-    @admin.action(description="Retire (keep the record, never serve)")
+    @admin.action(description="Retire (keep the record, never serve)", permissions=["switch"])
     def retire(self, request, queryset) -> None:
         for version in queryset:
             try:

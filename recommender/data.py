@@ -96,7 +96,7 @@ def fingerprint(*frames: pd.DataFrame) -> str:
     digest = hashlib.sha256()
     for frame in frames:
         flat = frame.assign(
-            **{column: frame[column].str.join("\x1f") for column in LIST_COLUMNS & set(frame)}
+            **{column: frame[column].map("\x1f".join) for column in LIST_COLUMNS & set(frame)}
         )
         digest.update(pd.util.hash_pandas_object(flat, index=False).to_numpy().tobytes())
     return digest.hexdigest()[:16]

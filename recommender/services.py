@@ -63,7 +63,9 @@ def training_run_request(
     except IntegrityError:
         return TrainingRun.objects.get(state__in=TrainingRun.IN_PROGRESS), False
     if enqueue:
-        retrain_model.delay_on_commit(run.pk)
+        # robust: a training that fails inline (embedded mode) is recorded on the run; it must
+        # not turn the request that started it into an error page.
+        transaction.on_commit(lambda: retrain_model.delay(run.pk), robust=True)
     return run, True
 
 
@@ -109,17 +111,15 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
             raise TrainingFailed(f"collapse check failed: {result.evaluation.collapse.reason}")
         with clock.stage("save"):
             artifact = _artifact_write(lambda folder: save_artifact(result.trained, folder))
-        version = ModelVersion.objects.create(
-            artifact=artifact,
+        version = _model_version_record(
+            artifact,
+            curve_png=_curve_png(result.history),
             parameters=config.as_dict(),
             data_snapshot=data.snapshot,
             metrics=result.evaluation.as_dict(),
             history=result.history,
             duration_seconds=time.monotonic() - started,
             stages={"read": clock.stages["read"], **result.stages, "save": clock.stages["save"]},
-        )
-        version.training_curve.save(
-            f"version-{version.pk}.png", ContentFile(_curve_png(result.history))
         )
         _promote(version, champion=champion, force=run.force_activate)
     except Exception as error:
@@ -130,6 +130,19 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
         raise
     _training_run_finish(run, state=TrainingRun.State.SUCCEEDED, version=version)
     return run
+
+
+def _model_version_record(artifact: str, *, curve_png: bytes, **fields) -> ModelVersion:
+    """Records the version of a written artifact; if that fails, the artifact is removed, so
+    no folder is left that no version points to."""
+    try:
+        with transaction.atomic():
+            version = ModelVersion.objects.create(artifact=artifact, **fields)
+            version.training_curve.save(f"version-{version.pk}.png", ContentFile(curve_png))
+    except BaseException:
+        shutil.rmtree(model_storage().path(artifact), ignore_errors=True)
+        raise
+    return version
 
 
 @transaction.atomic

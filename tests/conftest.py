@@ -6,7 +6,7 @@ from tests.factories import StaffUserFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings, tmp_path):
+def _fast_and_isolated(settings, tmp_path, monkeypatch):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.RECOMMENDER_MODEL_DIR = tmp_path / "models"
     settings.STORAGES = {
@@ -16,6 +16,15 @@ def _fast_and_isolated(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "models")},
         },
     }
+    # The training_curve field took its storage when the models were imported: point it at
+    # the same folder, or curves made by tests would land in var/models.
+    from django.core.files.storage import storages
+
+    from recommender.models import ModelVersion
+
+    monkeypatch.setattr(
+        ModelVersion._meta.get_field("training_curve"), "storage", storages["models"]
+    )
 
 
 @pytest.fixture

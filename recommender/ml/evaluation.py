@@ -295,10 +295,10 @@ def evaluation_table(
     rows = [
         [
             name,
-            f"{metrics.ndcg:.4f}",
-            f"{metrics.precision:.4f}",
-            f"{metrics.recall:.4f}",
-            f"{rmse_by_name[name]:.4f}" if name in rmse_by_name else "-",
+            _cell(metrics.ndcg),
+            _cell(metrics.precision),
+            _cell(metrics.recall),
+            _cell(rmse_by_name.get(name)),
         ]
         for name, metrics in results.items()
     ]
@@ -310,6 +310,11 @@ def evaluation_table(
         ).rstrip()
         for row in [header, *rows]
     )
+
+
+def _cell(value: float | None) -> str:
+    """A figure for the table; "-" where there is none (None: not measured, or not stored)."""
+    return "-" if value is None else f"{value:.4f}"
 
 
 def _checked_scores(scores: np.ndarray, *, allow_infinite: bool) -> np.ndarray:

@@ -71,13 +71,24 @@ class Evaluation:
         return evaluation_table(self.ranking, rmse_by_name=self.rmse)
 
     def as_dict(self) -> dict:
-        return {
-            "k": self.k,
-            "held_out_users": self.held_out_users,
-            "ranking": {name: asdict(metrics) for name, metrics in self.ranking.items()},
-            "rmse": self.rmse,
-            "collapse": asdict(self.collapse),
-        }
+        """JSON-ready: a metric with no value (NaN, e.g. recall with nothing relevant) is None."""
+        return _finite_or_none(
+            {
+                "k": self.k,
+                "held_out_users": self.held_out_users,
+                "ranking": {name: asdict(metrics) for name, metrics in self.ranking.items()},
+                "rmse": self.rmse,
+                "collapse": asdict(self.collapse),
+            }
+        )
+
+
+def _finite_or_none(value):
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.urls import reverse
 
-from recommender.models import ModelVersion, TrainingRun, model_storage
+from recommender.models import ModelVersion, TrainingRun
 from stimsite import celery_app
 from tests.factories import InteractionFactory, StaffUserFactory
 from tests.recommender.factories import ModelVersionFactory, TrainingRunFactory
@@ -26,15 +26,6 @@ NOT_FORCED = {"force_activate": ""}  # the box left unticked (an empty POST read
 def out_of_range_scores(interactions) -> np.ndarray:
     """A broken RECOMMENDER_SCORE_CALCULATOR: scores above 1."""
     return np.full(len(interactions), 1.5, dtype=np.float32)
-
-
-@pytest.fixture(autouse=True)
-def _curves_in_the_test_models_storage(_fast_and_isolated, monkeypatch):
-    """The training_curve field resolved its storage when models were imported, before the
-    conftest pointed STORAGES["models"] at tmp_path: point the field there too, or curves
-    made by tests land in var/models."""
-    field = ModelVersion._meta.get_field("training_curve")
-    monkeypatch.setattr(field, "storage", model_storage())
 
 
 @pytest.fixture

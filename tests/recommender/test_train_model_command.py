@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from recommender.models import ModelVersion, TrainingRun, model_storage
+from recommender.models import ModelVersion, TrainingRun
 from tests.factories import InteractionFactory
 from tests.recommender.factories import TrainingRunFactory
 
@@ -17,15 +17,6 @@ State = TrainingRun.State
 def out_of_range_scores(interactions) -> np.ndarray:
     """A broken RECOMMENDER_SCORE_CALCULATOR: scores above 1."""
     return np.full(len(interactions), 1.5, dtype=np.float32)
-
-
-@pytest.fixture(autouse=True)
-def _curves_in_the_test_models_storage(_fast_and_isolated, monkeypatch):
-    """The training_curve field resolved its storage when models were imported, before the
-    conftest pointed STORAGES["models"] at tmp_path: point the field there too, or curves
-    made by tests land in var/models."""
-    field = ModelVersion._meta.get_field("training_curve")
-    monkeypatch.setattr(field, "storage", model_storage())
 
 
 def train_model(*args: str) -> str:

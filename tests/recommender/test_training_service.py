@@ -57,15 +57,6 @@ def contrary_scores(interactions) -> np.ndarray:
     return np.where(held_out, liked, 1 - liked).astype(np.float32)
 
 
-@pytest.fixture(autouse=True)
-def _curves_in_the_test_models_storage(_fast_and_isolated, monkeypatch):
-    """The training_curve field resolved its storage when models were imported, before the
-    conftest pointed STORAGES["models"] at tmp_path: point the field there too, or curves
-    made by tests land in var/models."""
-    field = ModelVersion._meta.get_field("training_curve")
-    monkeypatch.setattr(field, "storage", model_storage())
-
-
 @pytest.fixture
 def population(db):
     """seed_demo's 149 stims and 30 synthetic people (plus the demo accounts)."""
