@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from .data import training_data_read
 from .models import ModelVersion, TrainingRun, model_storage
@@ -50,7 +51,6 @@ def training_run_request(
       (run, created): the new run, or the one in progress with created=False, so a second
       caller can be told which run is training.
     """
-    from .tasks import retrain_model
 
     try:
         with transaction.atomic():
@@ -65,7 +65,7 @@ def training_run_request(
     if enqueue:
         # robust: a training that fails inline (embedded mode) is recorded on the run; it must
         # not turn the request that started it into an error page.
-        transaction.on_commit(lambda: retrain_model.delay(run.pk), robust=True)
+        transaction.on_commit(lambda: _training_run_send(run.pk), robust=True)
     return run, True
 
 
@@ -84,6 +84,7 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
     run = _training_run_claim(training_run_id)
     if run.state != TrainingRun.State.RUNNING:
         return run
+    _artifact_temporaries_remove()
     started = time.monotonic()
     clock = StageClock()
     try:
@@ -130,6 +131,32 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
         raise
     _training_run_finish(run, state=TrainingRun.State.SUCCEEDED, version=version)
     return run
+
+
+def _training_run_send(training_run_id: int) -> None:
+    """Sends the run to the task; if the broker cannot take it, the run fails with the reason,
+    so it does not stay queued for ever and block every later trigger."""
+    from .tasks import retrain_model
+
+    try:
+        retrain_model.delay(training_run_id)
+    except (BrokerUnreachable, OSError) as error:
+        training_run_fail(training_run_id=training_run_id, error=f"could not be queued: {error}")
+
+
+def training_run_fail(*, training_run_id: int, error: str) -> None:
+    """Marks a run that is still queued or running as failed (a lost message, a hard limit)."""
+    TrainingRun.objects.filter(pk=training_run_id, state__in=TrainingRun.IN_PROGRESS).update(
+        state=TrainingRun.State.FAILED, error=error, finished_at=timezone.now()
+    )
+
+
+def _artifact_temporaries_remove() -> None:
+    """Removes temporary folders a killed training left: only one run is in progress (the
+    database says so), and it is this one, so no other training is writing."""
+    root = Path(model_storage().path(""))
+    for leftover in root.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _model_version_record(artifact: str, *, curve_png: bytes, **fields) -> ModelVersion:

@@ -1,13 +1,25 @@
 """Celery tasks of the recommender. They take ids and call a service; see docs/training.md."""
 
-from celery import shared_task
+from billiard.exceptions import TimeLimitExceeded
+from celery import Task, shared_task
 
 TRAINING_SOFT_TIME_LIMIT = 60 * 60
 TRAINING_TIME_LIMIT = TRAINING_SOFT_TIME_LIMIT + 5 * 60
 
 
+class TrainingTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """A hard time limit kills the child and acknowledges the message, so nothing will
+        redeliver it: record the run as failed (a lost worker is redelivered instead)."""
+        if isinstance(exc, TimeLimitExceeded):
+            from recommender.services import training_run_fail
+
+            training_run_fail(training_run_id=args[0], error=f"TimeLimitExceeded: {exc}")
+
+
 @shared_task(
     bind=True,
+    base=TrainingTask,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=TRAINING_SOFT_TIME_LIMIT,
