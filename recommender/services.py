@@ -14,6 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -125,8 +126,9 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
         _promote(version, champion=champion, force=run.force_activate)
     except Exception as error:
         logger.exception("training run %s failed", run.pk)
+        reason = _time_limit_in(error) or error
         _training_run_finish(
-            run, state=TrainingRun.State.FAILED, error=f"{type(error).__name__}: {error}"
+            run, state=TrainingRun.State.FAILED, error=f"{type(reason).__name__}: {reason}"
         )
         raise
     _training_run_finish(run, state=TrainingRun.State.SUCCEEDED, version=version)
@@ -142,6 +144,16 @@ def _training_run_send(training_run_id: int) -> None:
         retrain_model.delay(training_run_id)
     except (BrokerUnreachable, OSError) as error:
         training_run_fail(training_run_id=training_run_id, error=f"could not be queued: {error}")
+
+
+def _time_limit_in(error: BaseException) -> SoftTimeLimitExceeded | None:
+    """The soft time limit, when it is what stopped training: TensorFlow may re-raise it
+    wrapped in another exception, which would hide the real reason from staff."""
+    while error is not None:
+        if isinstance(error, SoftTimeLimitExceeded):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def training_run_fail(*, training_run_id: int, error: str) -> None:
