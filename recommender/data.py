@@ -9,6 +9,7 @@ import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
+from django.db.models import CharField, QuerySet, Value
 
 from stims.models import Stim
 from users.models import Profile
@@ -33,41 +34,8 @@ class TrainingData:
 
 def training_data_read() -> TrainingData:
     """Reads every active user, active stim and their interactions into DataFrames."""
-    stims = Stim.objects.filter(is_active=True)
-    profiles = Profile.objects.filter(user__is_active=True).order_by("user_id")
-    stims_df = _frame(
-        stims.values_list("id", "name", "description", "category", "harmfulness_score"),
-        STIM_COLUMNS[:5],
-    )
-    stims_df["conditions"] = _names_by_owner(
-        Stim.conditions.through.objects.filter(stim__in=stims),
-        "stim_id",
-        "condition__name",
-        stims_df["stim_id"],
-    )
-    stims_df["hobbies"] = _names_by_owner(
-        Stim.hobbies.through.objects.filter(stim__in=stims),
-        "stim_id",
-        "hobby__name",
-        stims_df["stim_id"],
-    )
-
-    users_df = _frame(
-        profiles.values_list(
-            "user_id", "age", "gender", "sexuality", "stimming_essentiality_score"
-        ),
-        ("user_id", "age", "gender", "sexuality", "stimming_essentiality_score"),
-    )
-    by_user = {"profile__user__is_active": True}
-    for column, model, name in (
-        ("neurodivergent_conditions", Profile.neurodivergent_conditions.through, "condition__name"),
-        ("hobbies", Profile.hobbies.through, "hobby__name"),
-        ("current_stims", Profile.current_stims.through, "stim__name"),
-    ):
-        users_df[column] = _names_by_owner(
-            model.objects.filter(**by_user), "profile__user_id", name, users_df["user_id"]
-        )
-    users_df = users_df[list(USER_COLUMNS)]
+    stims_df = stims_frame(Stim.objects.filter(is_active=True))
+    users_df = users_frame(Profile.objects.filter(user__is_active=True))
 
     interactions = Interaction.objects.filter(user__is_active=True, stim__is_active=True).order_by(
         "user_id", "stim_id"
@@ -89,6 +57,78 @@ def training_data_read() -> TrainingData:
             "fingerprint": fingerprint(interactions_df, users_df, stims_df),
         },
     )
+
+
+def stims_frame(stims: QuerySet[Stim]) -> pd.DataFrame:
+    """The STIM_COLUMNS of these stims, in id order: three queries whatever their number."""
+    stims_df = _frame(
+        stims.order_by("id").values_list(
+            "id", "name", "description", "category", "harmfulness_score"
+        ),
+        STIM_COLUMNS[:5],
+    )
+    for column, through, name in (
+        ("conditions", Stim.conditions.through, "condition__name"),
+        ("hobbies", Stim.hobbies.through, "hobby__name"),
+    ):
+        stims_df[column] = _names_by_owner(
+            through.objects.filter(stim__in=stims), "stim_id", name, stims_df["stim_id"]
+        )
+    return stims_df
+
+
+def users_frame(profiles: QuerySet[Profile]) -> pd.DataFrame:
+    """The USER_COLUMNS of these profiles' people, in user id order: four queries."""
+    users_df = _frame(
+        profiles.order_by("user_id").values_list(
+            "user_id", "age", "gender", "sexuality", "stimming_essentiality_score"
+        ),
+        ("user_id", "age", "gender", "sexuality", "stimming_essentiality_score"),
+    )
+    for column, through, name in (
+        ("neurodivergent_conditions", Profile.neurodivergent_conditions.through, "condition__name"),
+        ("hobbies", Profile.hobbies.through, "hobby__name"),
+        ("current_stims", Profile.current_stims.through, "stim__name"),
+    ):
+        users_df[column] = _names_by_owner(
+            through.objects.filter(profile__in=profiles),
+            "profile__user_id",
+            name,
+            users_df["user_id"],
+        )
+    return users_df[list(USER_COLUMNS)]
+
+
+def user_row_read(user_id: int) -> dict | None:
+    """One person's USER_COLUMNS as plain values (the serving path, for encode_user): two
+    queries, the three tag lists read by one UNION. None when they have no profile."""
+    row = (
+        Profile.objects.filter(user_id=user_id)
+        .values("user_id", "age", "gender", "sexuality", "stimming_essentiality_score")
+        .first()
+    )
+    if row is None:
+        return None
+    tags = [
+        through.objects.filter(profile__user_id=user_id).values_list(
+            Value(column, output_field=CharField()), name
+        )
+        for column, through, name in (
+            (
+                "neurodivergent_conditions",
+                Profile.neurodivergent_conditions.through,
+                "condition__name",
+            ),
+            ("hobbies", Profile.hobbies.through, "hobby__name"),
+            ("current_stims", Profile.current_stims.through, "stim__name"),
+        )
+    ]
+    row.update(neurodivergent_conditions=[], hobbies=[], current_stims=[])
+    for column, name in tags[0].union(*tags[1:], all=True):
+        row[column].append(name)
+    for column in ("neurodivergent_conditions", "hobbies", "current_stims"):
+        row[column].sort()  # as users_frame orders them: the same person, the same inputs
+    return row
 
 
 def fingerprint(*frames: pd.DataFrame) -> str:

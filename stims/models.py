@@ -38,6 +38,25 @@ class Category(models.TextChoices):
     MOVEMENT = "movement", "Movement"
     OLFACTORY = "olfactory", "Olfactory (smell)"
 
+    @classmethod
+    def similar_to(cls, category: str) -> tuple["Category", ...]:
+        """The kind itself, then the kinds that feed a nearby sense, closest first: where a
+        safer alternative to a harmful stim is looked for."""
+        return (cls(category), *SIMILAR_CATEGORIES[cls(category)])
+
+
+SIMILAR_CATEGORIES = {
+    Category.TACTILE: (Category.PROPRIOCEPTIVE, Category.ORAL),
+    Category.ORAL: (Category.TACTILE, Category.PROPRIOCEPTIVE),
+    Category.VISUAL: (Category.AUDITORY, Category.MOVEMENT),
+    Category.AUDITORY: (Category.VOCAL, Category.VISUAL),
+    Category.VOCAL: (Category.AUDITORY, Category.ORAL),
+    Category.VESTIBULAR: (Category.MOVEMENT, Category.PROPRIOCEPTIVE),
+    Category.PROPRIOCEPTIVE: (Category.TACTILE, Category.VESTIBULAR, Category.MOVEMENT),
+    Category.MOVEMENT: (Category.VESTIBULAR, Category.PROPRIOCEPTIVE),
+    Category.OLFACTORY: (Category.ORAL, Category.TACTILE),
+}
+
 
 class NamedModel(models.Model):
     """A record known by a unique name (case-insensitively) and a slug made from it."""

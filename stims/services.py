@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from .models import Stim
+from .signals import catalogue_changed
 
 
 @transaction.atomic
@@ -12,4 +13,7 @@ def stims_set_active(*, stims: QuerySet[Stim], is_active: bool) -> int:
 
     Returns how many stims changed.
     """
-    return stims.exclude(is_active=is_active).update(is_active=is_active)
+    changed = stims.exclude(is_active=is_active).update(is_active=is_active)
+    if changed:
+        transaction.on_commit(lambda: catalogue_changed.send(sender=Stim))
+    return changed

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "import_export",
@@ -173,10 +174,43 @@ CELERY_BEAT_SCHEDULE = {
 # DJANGO REST FRAMEWORK
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
+    # Token first: an anonymous request is then told 401 with WWW-Authenticate, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "stimsite.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "training": env.str("API_THROTTLE_TRAINING", default="10/hour"),
+    },
+    "EXCEPTION_HANDLER": "stimsite.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Stim recommender API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Stim recommender API",
+    "DESCRIPTION": (
+        "Ranked stims for a person, under a harm policy no model can overrule; their profile "
+        "and feedback; the catalogue; and, for staff, model versions and retraining. "
+        "Authenticate with `Authorization: Token <key>` from `POST /api/auth/token/`, or with "
+        "the browser session (and its CSRF token)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # IMPORT-EXPORT
 # https://django-import-export.readthedocs.io/en/latest/installation.html#settings
@@ -186,14 +220,15 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # RECOMMENDER
 RECOMMENDER_HARM_THRESHOLD = env.float("RECOMMENDER_HARM_THRESHOLD", default=0.6)
 RECOMMENDER_DEFAULT_K = env.int("RECOMMENDER_DEFAULT_K", default=10)
+RECOMMENDER_MAX_K = env.int("RECOMMENDER_MAX_K", default=50)
 RECOMMENDER_SCORE_CALCULATOR = env.str(
     "RECOMMENDER_SCORE_CALCULATOR",
     default="recommender.ml.preprocessing.default_score_calculator",
 )
 if not 0.0 <= RECOMMENDER_HARM_THRESHOLD <= 1.0:
     raise ImproperlyConfigured("RECOMMENDER_HARM_THRESHOLD must lie in [0, 1]")
-if RECOMMENDER_DEFAULT_K < 1:
-    raise ImproperlyConfigured("RECOMMENDER_DEFAULT_K must be at least 1")
+if not 1 <= RECOMMENDER_DEFAULT_K <= RECOMMENDER_MAX_K:
+    raise ImproperlyConfigured("RECOMMENDER_DEFAULT_K must lie in [1, RECOMMENDER_MAX_K]")
 
 # LOGGING
 LOGGING = {

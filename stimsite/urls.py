@@ -1,4 +1,4 @@
-"""Top-level URLs: pages, accounts and admin."""
+"""Top-level URLs: pages, accounts, admin and the API; JSON errors under /api/."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -9,4 +9,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/", include("users.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("stimsite.api_urls")),
 ]
+
+handler404 = "stimsite.api.page_not_found"
+handler500 = "stimsite.api.server_error"

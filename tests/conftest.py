@@ -1,4 +1,6 @@
-"""Shared fixtures: fast hashing, a private model folder, and ready-made people."""
+"""Shared fixtures: fast hashing, a private model folder and cache, and ready-made people."""
+
+import uuid
 
 import pytest
 
@@ -25,6 +27,15 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
     monkeypatch.setattr(
         ModelVersion._meta.get_field("training_curve"), "storage", storages["models"]
     )
+    # A cache of its own (a fresh key prefix: flushing Redis would also flush Celery's queues)
+    # and nothing held over from another test's model or catalogue.
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for name, config in settings.CACHES.items()
+    }
+    from recommender.serving import held_reset
+
+    held_reset()
 
 
 @pytest.fixture

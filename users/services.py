@@ -91,3 +91,11 @@ def demo_accounts_ensure() -> dict[str, str]:
     profile.hobbies.set(Hobby.objects.filter(name__in=DEMO_PROFILE["hobbies"]))
     profile.current_stims.set(Stim.objects.filter(name__in=DEMO_PROFILE["current_stims"]))
     return {username: role for username, (role, _) in accounts.items()}
+
+
+@transaction.atomic
+def account_erase(*, user) -> None:
+    """Deletes the person with their profile, feedback and API tokens (by cascade): nothing
+    about them is left for the next training to read. Staff-requested training runs keep
+    their record with the requester cleared."""
+    user.delete()

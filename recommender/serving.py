@@ -1,0 +1,229 @@
+"""What serving holds: the catalogue and the active model, once per process, and people's lists
+in the cache.
+
+A *stamp* in the cache names what serves now: the active version's id and a token for the
+catalogue. Changing the active version or the catalogue deletes the stamp; the next request
+makes a new one (with a new token), so every process notices, reloads what it holds and stops
+trusting every cached list, without a restart. A person's own changes (profile, feedback)
+delete only their list.
+
+A process swaps in a newly loaded model by replacing one reference, under a lock, after it is
+fully built: requests in flight keep the object they started with.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from django.core.cache import cache
+from django.db import transaction
+
+from stims.models import Stim
+
+from .data import stims_frame
+from .models import ModelVersion
+
+logger = logging.getLogger(__name__)
+
+STAMP_KEY = "recommender:serving-stamp"
+LIST_KEY = "recommender:list:{user_id}"
+LIST_TIMEOUT = 60 * 60  # seconds; a bound on staleness, should an invalidation ever be missed
+LOAD_RETRY_SECONDS = 60  # an artifact that failed to load is tried again after this long
+
+
+@dataclass(frozen=True)
+class Stamp:
+    version_id: int | None
+    catalogue_token: str
+
+
+@dataclass(frozen=True)
+class StimFacts:
+    """What a list shows of one stim, as plain values: read per request, so no pandas."""
+
+    stim_id: int
+    name: str
+    slug: str
+    category: str
+    harmfulness_score: float
+    conditions: frozenset[str]
+    hobbies: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The active stims, in the order the model scores them."""
+
+    token: str
+    stims: pd.DataFrame  # STIM_COLUMNS plus slug, one row per active stim, by id
+    facts: tuple[StimFacts, ...]  # the same rows
+
+    @classmethod
+    def of(cls, token: str, stims: pd.DataFrame) -> "Catalogue":
+        facts = tuple(
+            StimFacts(
+                stim_id=int(row.stim_id),
+                name=row.name,
+                slug=row.slug,
+                category=row.category,
+                harmfulness_score=float(row.harmfulness_score),
+                conditions=frozenset(row.conditions),
+                hobbies=frozenset(row.hobbies),
+            )
+            for row in stims.itertuples(index=False)
+        )
+        return cls(token=token, stims=stims, facts=facts)
+
+    @property
+    def stim_ids(self) -> np.ndarray:
+        return self.stims["stim_id"].to_numpy()
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    version_id: int
+    catalogue_token: str
+    scorer: object  # recommender.ml.scoring.Scorer
+    prepared: object  # its PreparedStims for the catalogue
+
+
+class ModelUnavailable(Exception):
+    """No model can serve: none is active, or its artifact cannot be loaded."""
+
+
+def serving_stamp() -> Stamp:
+    stamp = cache.get(STAMP_KEY)
+    if stamp is None:
+        active = (
+            ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        stamp = Stamp(version_id=active, catalogue_token=uuid.uuid4().hex)
+        if not cache.add(STAMP_KEY, stamp, timeout=None):
+            stamp = cache.get(STAMP_KEY, stamp)  # another request made one first: share it
+    return stamp
+
+
+def serving_stamp_reset(**_signal_arguments) -> None:
+    """Makes every process reload the catalogue and active model and drop every cached list,
+    once the current transaction commits (before that, other requests would reload old data)."""
+    transaction.on_commit(lambda: cache.delete(STAMP_KEY))
+
+
+def cached_list_drop(*, user_id: int) -> None:
+    transaction.on_commit(lambda: cache.delete(LIST_KEY.format(user_id=user_id)))
+
+
+def cached_list_read(*, user_id: int) -> tuple[Stamp, object | None]:
+    """The stamp and the user's cached list when it was made under that stamp: one round trip."""
+    key = LIST_KEY.format(user_id=user_id)
+    found = cache.get_many([STAMP_KEY, key])
+    stamp = found.get(STAMP_KEY) or serving_stamp()
+    entry = found.get(key)
+    if entry is not None and entry[0] == stamp:
+        return stamp, entry[1]
+    return stamp, None
+
+
+def cached_list_write(*, user_id: int, stamp: Stamp, ranked: object) -> None:
+    cache.set(LIST_KEY.format(user_id=user_id), (stamp, ranked), timeout=LIST_TIMEOUT)
+
+
+class _Held:
+    """This process's catalogue and model, replaced whole when the stamp changes."""
+
+    lock = threading.Lock()
+    catalogue: Catalogue | None = None
+    model: ServingModel | None = None
+    failed: tuple[int, float, str] | None = None  # version, when, why
+
+
+def catalogue_for(stamp: Stamp) -> Catalogue:
+    held = _Held.catalogue
+    if held is not None and held.token == stamp.catalogue_token:
+        return held
+    with _Held.lock:
+        if _Held.catalogue is None or _Held.catalogue.token != stamp.catalogue_token:
+            stims = Stim.objects.filter(is_active=True)
+            frame = stims_frame(stims)
+            slugs = dict(stims.values_list("id", "slug"))
+            _Held.catalogue = Catalogue.of(
+                stamp.catalogue_token, frame.assign(slug=frame["stim_id"].map(slugs))
+            )
+        return _Held.catalogue
+
+
+def serving_model_for(stamp: Stamp, catalogue: Catalogue) -> ServingModel:
+    """The active model, ready to score this catalogue; raises ModelUnavailable."""
+    if stamp.version_id is None:
+        raise ModelUnavailable("no model version is active yet")
+    held = _Held.model
+    if _fits(held, stamp):
+        return held
+    with _Held.lock:
+        if not _fits(_Held.model, stamp):
+            _Held.model = _serving_model_build(stamp, catalogue, reuse=_Held.model)
+        return _Held.model
+
+
+def _fits(held: ServingModel | None, stamp: Stamp) -> bool:
+    return (
+        held is not None
+        and held.version_id == stamp.version_id
+        and held.catalogue_token == stamp.catalogue_token
+    )
+
+
+def _serving_model_build(
+    stamp: Stamp, catalogue: Catalogue, *, reuse: ServingModel | None
+) -> ServingModel:
+    from .ml.preprocessing import encode_stims
+
+    if reuse is not None and reuse.version_id == stamp.version_id:
+        scorer = reuse.scorer  # only the catalogue changed: keep the loaded model
+    else:
+        scorer = _scorer_load(stamp.version_id)
+    return ServingModel(
+        version_id=stamp.version_id,
+        catalogue_token=stamp.catalogue_token,
+        scorer=scorer,
+        prepared=scorer.prepare_stims(encode_stims(catalogue.stims)),
+    )
+
+
+def _scorer_load(version_id: int):
+    """Loads a version's artifact; a failure is logged once and remembered for a while, so a
+    broken artifact costs one attempt per LOAD_RETRY_SECONDS, not one per request."""
+    from .ml.artifacts import load_artifact
+    from .ml.scoring import Scorer
+    from .services import artifact_folder
+
+    failed = _Held.failed
+    if failed and failed[0] == version_id and time.monotonic() - failed[1] < LOAD_RETRY_SECONDS:
+        raise ModelUnavailable(failed[2])
+    try:
+        version = ModelVersion.objects.get(pk=version_id)
+        scorer = Scorer(load_artifact(artifact_folder(version)).model)
+    except Exception as error:  # whatever breaks in a model, the people it serves get a list
+        logger.error(
+            "model version %s cannot serve, the popularity ranking serves instead: %s",
+            version_id,
+            error,
+        )
+        reason = f"model version {version_id} could not be loaded"
+        _Held.failed = (version_id, time.monotonic(), reason)
+        raise ModelUnavailable(reason) from error
+    _Held.failed = None
+    logger.info("model version %s loaded for serving", version_id)
+    return scorer
+
+
+def held_reset() -> None:
+    """Forgets what this process holds (tests; a worker that must start clean)."""
+    with _Held.lock:
+        _Held.catalogue = _Held.model = _Held.failed = None
