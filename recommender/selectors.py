@@ -106,7 +106,12 @@ def recommendations_for_user(
         stamp, ranked = cached_list_read(user_id=user.pk)
         if ranked is None:
             ranked = _ranking_compute(user=user, stamp=stamp, unfiltered=False)
-            cached_list_write(user_id=user.pk, stamp=stamp, ranked=ranked)
+            cached_list_write(
+                user_id=user.pk,
+                stamp=stamp,
+                ranked=ranked,
+                fallback=ranked.source != SOURCE_MODEL,
+            )
     shown = [stim for stim in ranked.stims if not (exclude_current and stim.current)]
     return replace(ranked, stims=tuple(shown[:k]))
 

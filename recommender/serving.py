@@ -130,8 +130,11 @@ def cached_list_read(*, user_id: int) -> tuple[Stamp, object | None]:
     return stamp, None
 
 
-def cached_list_write(*, user_id: int, stamp: Stamp, ranked: object) -> None:
-    cache.set(LIST_KEY.format(user_id=user_id), (stamp, ranked), timeout=LIST_TIMEOUT)
+def cached_list_write(*, user_id: int, stamp: Stamp, ranked: object, fallback: bool) -> None:
+    """fallback: the list was made without the model although one is active (it failed): kept
+    only until the model is tried again, so the person gets its list once it loads."""
+    timeout = LOAD_RETRY_SECONDS if fallback and stamp.version_id else LIST_TIMEOUT
+    cache.set(LIST_KEY.format(user_id=user_id), (stamp, ranked), timeout=timeout)
 
 
 class _Held:

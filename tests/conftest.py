@@ -60,3 +60,42 @@ def staff_in_group(db):
         return member
 
     return make
+
+
+@pytest.fixture(scope="session")
+def served_artifact(tmp_path_factory):
+    """A small model trained once per session on synthetic people and the shipped catalogue:
+    its vocabularies cover the catalogue's names and tags, and any other stim is scored from
+    its text (out-of-vocabulary), so it can serve any test's catalogue."""
+    from recommender.ml.artifacts import save_artifact
+    from recommender.ml.training import TrainingConfig, train_ranking_model
+    from recommender.synthetic import generate_population, load_catalogue, model_frames
+
+    catalogue = load_catalogue()
+    population = generate_population(catalogue, n_users=80, seed=3)
+    result = train_ranking_model(
+        *model_frames(population, catalogue),
+        config=TrainingConfig(epochs=1, dim=4, early_stopping_patience=None),
+    )
+    folder = tmp_path_factory.mktemp("served") / "model-served"
+    save_artifact(result.trained, folder)
+    return folder
+
+
+@pytest.fixture
+def activate_served_model(db, served_artifact):
+    """Makes a copy of the session's artifact the active version; returns a function so a
+    test can activate a second copy (a new version) later."""
+    import shutil
+
+    from recommender.models import ModelVersion, model_storage
+    from recommender.services import model_version_activate
+
+    def activate() -> ModelVersion:
+        name = f"model-{uuid.uuid4().hex}"
+        shutil.copytree(served_artifact, model_storage().path(name))
+        version = ModelVersion.objects.create(artifact=name, status=ModelVersion.Status.READY)
+        model_version_activate(version=version, note="activated by a test")
+        return version
+
+    return activate

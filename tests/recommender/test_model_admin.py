@@ -186,7 +186,7 @@ def test_retrain_now_starts_a_run_that_trains_inline_in_the_embedded_mode(
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:recommender_trainingrun_change", args=[run.pk])
     assert (run.triggered_by, run.requested_by, run.force_activate) == ("admin", superuser, True)
-    # the task is sent; run inline, the activation it ends with then resets what serves
+    # the run is sent on commit; inline, the activation it ends with also resets what serves
     assert len(callbacks) == (2 if INLINE else 1)
     if INLINE:
         assert run.state == State.SUCCEEDED, run.error

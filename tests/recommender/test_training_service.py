@@ -398,7 +398,7 @@ def test_new_feedback_makes_the_schedule_train_inline_in_the_embedded_mode(
         run = services.training_run_schedule()
         assert run.state == State.QUEUED  # nothing runs before the transaction commits
 
-    assert len(callbacks) == 1
+    assert callbacks  # the run is sent on commit (inline, activating may add the serving reset)
     run.refresh_from_db()
     assert run.triggered_by == "schedule"
     if INLINE:
