@@ -128,10 +128,12 @@ def _ranking_compute(*, user, stamp: Stamp, unfiltered: bool) -> Recommendations
     try:
         scores = _model_scores(stamp, catalogue, person)
     except Exception as error:  # never an error page because of the model: popularity serves
+        why = str(error)  # ModelUnavailable says why in words fit for the person
         if not isinstance(error, ModelUnavailable):
             logger.exception("scoring with model version %s failed", stamp.version_id)
+            why = f"model version {stamp.version_id} failed"  # the error's text is for the log
         source, version = SOURCE_POPULARITY, None
-        notice = f"{error}; the stims most people found helpful are shown instead"
+        notice = f"{why}; the stims most people found helpful are shown instead"
         scores, popular_with = _popularity_scores(catalogue, person)
 
     harmful = stims["harmfulness_score"].to_numpy() >= settings.RECOMMENDER_HARM_THRESHOLD

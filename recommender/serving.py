@@ -97,13 +97,8 @@ class ModelUnavailable(Exception):
 
 def serving_stamp() -> Stamp:
     stamp = cache.get(STAMP_KEY)
-    if stamp is None:
-        active = (
-            ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        stamp = Stamp(version_id=active, catalogue_token=uuid.uuid4().hex)
+    if stamp is None:  # first request, or the cache lost it
+        stamp = _stamp_new()
         if not cache.add(STAMP_KEY, stamp, timeout=None):
             stamp = cache.get(STAMP_KEY, stamp)  # another request made one first: share it
     return stamp
@@ -111,8 +106,20 @@ def serving_stamp() -> Stamp:
 
 def serving_stamp_reset(**_signal_arguments) -> None:
     """Makes every process reload the catalogue and active model and drop every cached list,
-    once the current transaction commits (before that, other requests would reload old data)."""
-    transaction.on_commit(lambda: cache.delete(STAMP_KEY))
+    once the current transaction commits (before that, other requests would reload old data).
+
+    The new stamp is written, not just the old one deleted: a request that read the active
+    version before the commit could otherwise add its out-of-date stamp back."""
+    transaction.on_commit(lambda: cache.set(STAMP_KEY, _stamp_new(), timeout=None))
+
+
+def _stamp_new() -> Stamp:
+    active = (
+        ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return Stamp(version_id=active, catalogue_token=uuid.uuid4().hex)
 
 
 def cached_list_drop(*, user_id: int) -> None:
@@ -143,7 +150,7 @@ class _Held:
     lock = threading.Lock()
     catalogue: Catalogue | None = None
     model: ServingModel | None = None
-    failed: tuple[int, float, str] | None = None  # version, when, why
+    failed: tuple[Stamp, float, str] | None = None  # under which stamp, when, why
 
 
 def catalogue_for(stamp: Stamp) -> Catalogue:
@@ -190,7 +197,7 @@ def _serving_model_build(
     if reuse is not None and reuse.version_id == stamp.version_id:
         scorer = reuse.scorer  # only the catalogue changed: keep the loaded model
     else:
-        scorer = _scorer_load(stamp.version_id)
+        scorer = _scorer_load(stamp)
     return ServingModel(
         version_id=stamp.version_id,
         catalogue_token=stamp.catalogue_token,
@@ -199,15 +206,17 @@ def _serving_model_build(
     )
 
 
-def _scorer_load(version_id: int):
-    """Loads a version's artifact; a failure is logged once and remembered for a while, so a
-    broken artifact costs one attempt per LOAD_RETRY_SECONDS, not one per request."""
+def _scorer_load(stamp: Stamp):
+    """Loads the active version's artifact; a failure is logged once and remembered until the
+    stamp changes or LOAD_RETRY_SECONDS pass, so a broken artifact costs one attempt per
+    minute, not one per request."""
     from .ml.artifacts import load_artifact
     from .ml.scoring import Scorer
     from .services import artifact_folder
 
+    version_id = stamp.version_id
     failed = _Held.failed
-    if failed and failed[0] == version_id and time.monotonic() - failed[1] < LOAD_RETRY_SECONDS:
+    if failed and failed[0] == stamp and time.monotonic() - failed[1] < LOAD_RETRY_SECONDS:
         raise ModelUnavailable(failed[2])
     try:
         version = ModelVersion.objects.get(pk=version_id)
@@ -219,7 +228,7 @@ def _scorer_load(version_id: int):
             error,
         )
         reason = f"model version {version_id} could not be loaded"
-        _Held.failed = (version_id, time.monotonic(), reason)
+        _Held.failed = (stamp, time.monotonic(), reason)
         raise ModelUnavailable(reason) from error
     _Held.failed = None
     logger.info("model version %s loaded for serving", version_id)
