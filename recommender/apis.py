@@ -39,7 +39,7 @@ class MyRecommendationsView(generics.GenericAPIView):
         query = RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         found = selectors.recommendations_for_user(user=request.user, **query.validated_data)
-        return Response(self.get_serializer(found).data)
+        return Response(found.as_dict())  # the serializer documents this shape
 
 
 class UserRecommendationsView(generics.GenericAPIView):
@@ -53,7 +53,7 @@ class UserRecommendationsView(generics.GenericAPIView):
         query = StaffRecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         found = selectors.recommendations_for_user(user=person, **query.validated_data)
-        return Response(self.get_serializer(found).data)
+        return Response(found.as_dict())  # the serializer documents this shape
 
 
 class InteractionViewSet(viewsets.ModelViewSet):
@@ -101,7 +101,13 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsStaff]
     filterset_fields = ("status",)
 
-    @extend_schema(request=None, responses=ModelVersionSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            200: ModelVersionSerializer,
+            409: OpenApiResponse(description="A retired version is never served again."),
+        },
+    )
     @action(detail=True, methods=["post"], permission_classes=[IsStaff, CanSwitchModelVersions])
     def activate(self, request, pk=None):
         """Serve this version (also how to roll back); the one serving becomes ready."""

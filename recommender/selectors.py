@@ -56,6 +56,9 @@ class RankedStim:
     def harm_band(self) -> str:
         return HarmBand.of(self.harmfulness_score).value
 
+    def as_dict(self) -> dict:
+        return {**vars(self), "harm_band": self.harm_band}
+
 
 @dataclass(frozen=True)
 class SaferAlternatives:
@@ -74,6 +77,21 @@ class Recommendations:
     unfiltered: bool
     stims: tuple[RankedStim, ...]
     safer_alternatives: tuple[SaferAlternatives, ...]
+
+    def as_dict(self) -> dict:
+        """JSON-ready, in the shape of serializers.RecommendationsSerializer (which documents
+        it): DRF's nested serializers would cost more than the whole cached lookup."""
+        return {
+            **vars(self),
+            "stims": [stim.as_dict() for stim in self.stims],
+            "safer_alternatives": [
+                {
+                    "instead_of": offer.instead_of.as_dict(),
+                    "stims": [stim.as_dict() for stim in offer.stims],
+                }
+                for offer in self.safer_alternatives
+            ],
+        }
 
 
 @dataclass(frozen=True)

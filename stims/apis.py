@@ -1,6 +1,7 @@
 """The catalogue API: anyone signed in reads it; staff who may edit the catalogue change it."""
 
 from django.db.models import ProtectedError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from stimsite.api import Conflict, StaffWithModelPermissions
@@ -10,6 +11,14 @@ from .models import Condition, Hobby, Stim
 from .serializers import ConditionSerializer, HobbySerializer, StimSerializer
 
 
+@extend_schema_view(
+    destroy=extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(description="People gave feedback on it: retire it instead."),
+        }
+    )
+)
 class StimViewSet(viewsets.ModelViewSet):
     """Stims. People see the active ones; staff also see retired ones (`is_active=false`)."""
 

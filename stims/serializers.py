@@ -34,3 +34,19 @@ class StimSerializer(serializers.ModelSerializer):
         )  # fmt: skip
         read_only_fields = ("slug", "created_at", "updated_at")
         extra_kwargs = {"slug": {"required": False}}
+
+    def validate_name(self, name: str) -> str:
+        """The database refuses a second stim of a name (in any case) or of a slug: a 400
+        naming the field instead of a server error. The slug is made from a new stim's name."""
+        others = Stim.objects.exclude(pk=self.instance.pk) if self.instance else Stim.objects
+        if others.filter(name__iexact=name).exists():
+            raise serializers.ValidationError("There is a stim of this name already.")
+        if self.instance is None:
+            new = Stim(name=name)
+            new.fill_slug()
+            if not new.slug or others.filter(slug=new.slug).exists():
+                raise serializers.ValidationError(
+                    f"This name makes the slug '{new.slug}', which another stim has or which "
+                    "is empty; choose another name."
+                )
+        return name

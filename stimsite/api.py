@@ -45,6 +45,76 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+ERROR = {
+    "type": "object",
+    "properties": {"detail": {"type": "string", "description": "What went wrong."}},
+    "required": ["detail"],
+}
+# A 400 has each field's messages by name (`non_field_errors` for the fields together), or a
+# `detail` for the request as a whole (e.g. malformed JSON).
+VALIDATION_ERROR = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+# Query parameters no value of which is refused: a page past the end is a 404, not a 400.
+UNCHECKED_QUERY_PARAMETERS = {"page", "page_size", "search", "ordering"}
+
+
+def schema_document_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: each operation also documents the errors it can
+    answer, all JSON; a view without permission classes (the token view) needs no credentials.
+    An error response a view declares by description only (e.g. 409) gets the error body."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(Error=ERROR, ValidationError=VALIDATION_ERROR)
+    for path, _, method, callback in generator.endpoints:
+        view = generator.create_view(callback, method, request)
+        operation = result["paths"].get(generator.coerce_path(path, method, view), {})
+        operation = operation.get(method.lower())
+        if operation is None:
+            continue
+        if not view.get_permissions():
+            operation["security"] = [*operation.get("security", []), {}]
+        responses = operation["responses"]
+        for status, description in _errors_of(view, method, operation):
+            responses.setdefault(status, {"description": description})
+        for status, response in responses.items():
+            if status.startswith("4") and "content" not in response:
+                name = "ValidationError" if status == "400" else "Error"
+                response["content"] = {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                }
+    return result
+
+
+def _errors_of(view, method: str, operation: dict):
+    parameters = operation.get("parameters", [])
+    has_body = "requestBody" in operation
+    if has_body or any(
+        parameter["in"] == "query" and parameter["name"] not in UNCHECKED_QUERY_PARAMETERS
+        for parameter in parameters
+    ):
+        yield "400", "The request is invalid; the body says what is wrong."
+    if view.get_authenticators():
+        yield "401", "Credentials are missing (where needed) or invalid."
+    granted = {type(permission) for permission in view.get_permissions()}
+    if method not in permissions.SAFE_METHODS or granted - {
+        permissions.AllowAny,
+        permissions.IsAuthenticated,
+    }:
+        yield (
+            "403",
+            "Not allowed: for staff only, without the model permission, or a session request "
+            "without its CSRF token.",
+        )
+    if any(parameter["in"] == "path" or parameter["name"] == "page" for parameter in parameters):
+        yield "404", "There is no such object (or it is not yours), or no such page."
+    if has_body:
+        yield "415", "The body's media type is not accepted: send JSON."
+    if view.get_throttles():
+        yield "429", "Too many requests: try again after the seconds in `Retry-After`."
+
+
 def validation_error_from_django(error: DjangoValidationError) -> exceptions.ValidationError:
     """A model's ValidationError (from full_clean) as DRF's: field names kept, Django's
     non-field key renamed to DRF's."""

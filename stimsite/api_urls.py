@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
 
 from recommender import apis as recommender_apis
 from stims import apis as stims_apis
@@ -18,7 +19,13 @@ router.register("model-versions", recommender_apis.ModelVersionViewSet, basename
 router.register("training-runs", recommender_apis.TrainingRunViewSet, basename="trainingrun")
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    # DRF's token view turns throttling off; without it, passwords could be guessed as fast as
+    # the server answers.
+    path(
+        "auth/token/",
+        ObtainAuthToken.as_view(throttle_classes=api_settings.DEFAULT_THROTTLE_CLASSES),
+        name="api-token",
+    ),
     path("me/", users_apis.AccountView.as_view(), name="api-account"),
     path("me/profile/", users_apis.ProfileView.as_view(), name="api-profile"),
     path(

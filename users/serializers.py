@@ -31,6 +31,9 @@ class ProfileSerializer(serializers.ModelSerializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    # Blank when none was given, so not documented as an email address (the schema would lie).
+    email = serializers.CharField(read_only=True)
+
     class Meta:
         model = get_user_model()
         fields = ("id", "username", "email", "date_joined", "last_login", "is_staff")

@@ -476,3 +476,16 @@ def test_a_model_that_fails_while_scoring_is_logged_and_popularity_serves(
 def test_k_outside_one_to_the_maximum_is_refused(user, k):
     with pytest.raises(ValueError, match="k must lie in"):
         recommendations_for_user(user=user, k=k)
+
+
+def test_the_json_ready_rendering_is_the_shape_the_serializer_documents(db):
+    """The API renders lists with as_dict (fast) and documents them with the serializer."""
+    from recommender.serializers import RecommendationsSerializer
+
+    harmful = StimFactory(name="Skin picking", harmfulness_score=0.85)
+    StimFactory.create_batch(4)
+    person = ProfileFactory(current_stims=[harmful]).user
+    found = recommendations_for_user(user=person, k=3)
+    assert found.safer_alternatives  # the nested parts are exercised too
+
+    assert found.as_dict() == RecommendationsSerializer(found).data
