@@ -8,6 +8,8 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/", include("users.urls")),
+    path("stims/", include("stims.urls")),
+    path("", include("recommender.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("stimsite.api_urls")),
 ]

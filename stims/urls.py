@@ -1,0 +1,5 @@
+"""Pages of the catalogue: search and filters, and one stim."""
+
+app_name = "stims"
+
+urlpatterns = []
