@@ -1,4 +1,4 @@
-"""Writes of the recommender: training runs and model versions.
+"""Writes of the recommender: people's feedback, training runs and model versions.
 
 A training run is requested (at most one queued or running: the database refuses a second),
 then executed by the Celery task `retrain_model`, in a worker or inline. Execution never
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,7 +24,7 @@ from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from .data import training_data_read
-from .models import ModelVersion, TrainingRun, model_storage
+from .models import Interaction, ModelVersion, TrainingRun, model_storage
 
 logger = logging.getLogger(__name__)
 
@@ -322,3 +323,38 @@ def training_run_schedule() -> TrainingRun | None:
         return None
     run, _ = training_run_request(triggered_by="schedule")
     return run
+
+
+FEEDBACK_SIGNALS = frozenset(
+    {"rating", "usage_frequency", "still_using", "harm_reported", "dismissed"}
+)
+
+
+@transaction.atomic
+def interaction_feedback_give(*, user, stim, **signals) -> Interaction:
+    """Records a person's feedback on one stim, on their one record of it: the signals given
+    are changed, the rest kept. "Not for me" (dismissed) means not in use, and "I use this
+    now" (still_using) takes back a "not for me".
+
+    Raises:
+      ValidationError: the result breaks the model's rules, or the stim is retired.
+      TypeError: a signal that is not a field of feedback.
+    """
+    unknown = signals.keys() - FEEDBACK_SIGNALS
+    if unknown:
+        raise TypeError(f"not feedback: {', '.join(sorted(unknown))}")
+    if not stim.is_active:
+        raise ValidationError({"stim": "This stim is retired: it takes no new feedback."})
+    if signals.get("dismissed"):
+        signals["still_using"] = False
+    if signals.get("still_using"):
+        signals["dismissed"] = False
+    candidate = Interaction.objects.select_for_update().filter(user=user, stim=stim).first()
+    candidate = candidate or Interaction(user=user, stim=stim)
+    for name, value in signals.items():
+        setattr(candidate, name, value)
+    # The check constraints restate clean(): checking them too would repeat its messages.
+    candidate.full_clean(validate_unique=False, validate_constraints=False)
+    # update_or_create, not save(): two first clicks at once give one record, not an error.
+    interaction, _ = Interaction.objects.update_or_create(user=user, stim=stim, defaults=signals)
+    return interaction

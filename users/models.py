@@ -3,13 +3,46 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.text import get_text_list
 
 from stims.models import UNIT_INTERVAL, Condition, Hobby, Stim
 
 # The fields that say something about a person's health or identity. Admin shows them only to
-# staff holding users.view_health_data; logs never carry them.
+# staff holding users.view_health_data; logs never carry them; the profile page stores them
+# only with the person's health_data_consent.
 HEALTH_FIELDS = ("age", "gender", "sexuality", "neurodivergent_conditions")
+# How the consent message names the health and identity questions a person answered.
+HEALTH_QUESTIONS = {
+    "age": "age",
+    "gender": "gender",
+    "sexuality": "sexuality",
+    "neurodivergent_conditions": "conditions",
+}
 MIN_AGE, MAX_AGE = 3, 120
+
+
+def health_consent_error(answers: dict, *, consent: bool, consented_before: bool) -> str | None:
+    """Why these answers cannot be stored, or None: health and identity answers need consent.
+    The profile page and the API both apply it, so neither stores what the other refuses.
+
+    Args:
+      answers: the profile's answers as they would be saved (field name -> value).
+      consent: health_data_consent as it would be saved.
+      consented_before: the stored consent (a person taking it back is told differently).
+    """
+    answered = [name for name in HEALTH_FIELDS if answers.get(name)]
+    if not answered or consent:
+        return None
+    questions = get_text_list([HEALTH_QUESTIONS[name] for name in answered], "and")
+    if consented_before:
+        return (
+            f"To take back your consent, also clear your answers about {questions}, "
+            "then save. Or keep this box ticked."
+        )
+    return (
+        f"Please tick this box so we may store your answers about {questions}. "
+        "Or clear those answers."
+    )
 
 
 class Profile(models.Model):
@@ -51,6 +84,11 @@ class Profile(models.Model):
         help_text="How much stimming matters in your day: 0 = hardly, 1 = essential.",
     )
     current_stims = models.ManyToManyField(Stim, related_name="current_profiles", blank=True)
+    health_data_consent = models.BooleanField(
+        default=False,
+        help_text="They agreed that their answers about health and identity (conditions, age, "
+        "gender, sexuality) are stored to personalise their suggestions.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

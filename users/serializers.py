@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from stims.models import Condition, Hobby, Stim
 
-from .models import Profile
+from .models import Profile, health_consent_error
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -25,9 +25,26 @@ class ProfileSerializer(serializers.ModelSerializer):
         model = Profile
         fields = (
             "age", "gender", "sexuality", "neurodivergent_conditions", "hobbies",
-            "other_hobbies", "stimming_essentiality_score", "current_stims", "updated_at",
+            "other_hobbies", "stimming_essentiality_score", "current_stims",
+            "health_data_consent", "updated_at",
         )  # fmt: skip
         read_only_fields = ("updated_at",)
+
+    def validate(self, attrs: dict) -> dict:
+        profile = self.instance
+        stored = {
+            "age": profile.age,
+            "gender": profile.gender,
+            "sexuality": profile.sexuality,
+            "neurodivergent_conditions": list(profile.neurodivergent_conditions.all()),
+        }
+        consent = attrs.get("health_data_consent", profile.health_data_consent)
+        problem = health_consent_error(
+            {**stored, **attrs}, consent=consent, consented_before=profile.health_data_consent
+        )
+        if problem:
+            raise serializers.ValidationError({"health_data_consent": problem})
+        return attrs
 
 
 class AccountSerializer(serializers.ModelSerializer):

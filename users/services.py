@@ -83,6 +83,7 @@ def demo_accounts_ensure() -> dict[str, str]:
 
     profile = Profile.objects.get(user__username="demo")
     profile.age = DEMO_PROFILE["age"]
+    profile.health_data_consent = True  # the demo person's health answers are shown by consent
     profile.stimming_essentiality_score = DEMO_PROFILE["stimming_essentiality_score"]
     profile.save()
     profile.neurodivergent_conditions.set(

@@ -1,12 +1,14 @@
-"""Pages for signing up and keeping one's own profile."""
+"""Pages for signing up, keeping one's own profile, and seeing or erasing one's data."""
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect
 from django.urls import reverse_lazy
-from django.views.generic import CreateView, UpdateView
+from django.views.generic import CreateView, FormView, TemplateView, UpdateView
 
-from .forms import ProfileForm, SignupForm
+from . import services
+from .forms import AccountDeleteForm, ProfileForm, SignupForm
 from .models import Profile
 
 
@@ -33,6 +35,30 @@ class ProfileUpdateView(LoginRequiredMixin, UpdateView):
         # Always the signed-in person's own profile: there is no URL for anyone else's.
         return self.request.user.profile
 
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "stim_search": self.request.GET.get("stim_search", "")}
+
     def form_valid(self, form):
         messages.success(self.request, "Your profile is saved.")
         return super().form_valid(form)
+
+
+class MyDataView(LoginRequiredMixin, TemplateView):
+    """What is held about the signed-in person, with ways to download or erase it."""
+
+    template_name = "users/my_data.html"
+
+
+class AccountDeleteView(LoginRequiredMixin, FormView):
+    """Erasing one's own account, after saying exactly what goes and asking to confirm."""
+
+    form_class = AccountDeleteForm
+    template_name = "users/account_delete.html"
+
+    def form_valid(self, form):
+        services.account_erase(user=self.request.user)
+        logout(self.request)
+        messages.success(
+            self.request, "Your account is deleted, with everything we held about you."
+        )
+        return redirect("home")

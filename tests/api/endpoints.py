@@ -127,8 +127,15 @@ ENDPOINTS = (
     Endpoint("GET", "hobby-list", SIGNED_IN),
     Endpoint("GET", "hobby-detail", SIGNED_IN, (("pk", "hobby"),)),
     Endpoint("GET", "api-profile", SIGNED_IN),
-    Endpoint("PUT", "api-profile", SIGNED_IN, body=lambda world: {"age": 30}),
-    Endpoint("PATCH", "api-profile", SIGNED_IN, body=lambda world: {"gender": "non_binary"}),
+    Endpoint(
+        "PUT", "api-profile", SIGNED_IN, body=lambda world: {"age": 30, "health_data_consent": True}
+    ),
+    Endpoint(
+        "PATCH",
+        "api-profile",
+        SIGNED_IN,
+        body=lambda world: {"gender": "non_binary", "health_data_consent": True},
+    ),
     Endpoint("GET", "api-account", SIGNED_IN),
     Endpoint("DELETE", "api-account", SIGNED_IN, success=204),
     Endpoint("GET", "api-my-recommendations", SIGNED_IN),

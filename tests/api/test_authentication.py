@@ -52,7 +52,7 @@ def test_an_unknown_token_gets_401(user):
 
 CHANGES = [
     ("post", "interaction-list", lambda: {"stim": StimFactory().pk, "rating": 5}, 201),
-    ("patch", "api-profile", lambda: {"age": 40}, 200),
+    ("patch", "api-profile", lambda: {"age": 40, "health_data_consent": True}, 200),
 ]
 CHANGE_IDS = ["POST feedback", "PATCH profile"]
 

@@ -33,6 +33,7 @@ def test_the_profile_round_trips_with_vocabularies_by_slug(client_for, user):
             "hobbies": ["music"],
             "current_stims": [rocking.pk],
             "stimming_essentiality_score": 0.9,
+            "health_data_consent": True,
         },
     )
     assert response.status_code == 200, response.content
@@ -77,6 +78,7 @@ def test_a_profile_change_cannot_reach_the_owner_or_read_only_fields(client_for,
             "is_staff": True,
             "updated_at": "2000-01-01T00:00:00Z",
             "age": 31,
+            "health_data_consent": True,
         },
     )
     assert response.status_code == 200
@@ -86,6 +88,25 @@ def test_a_profile_change_cannot_reach_the_owner_or_read_only_fields(client_for,
     assert Profile.objects.get(user=superuser).age is None
     user.refresh_from_db()
     assert not user.is_staff
+
+
+@pytest.mark.parametrize(
+    "answers", [{"age": 30}, {"sexuality": "queer"}, {"neurodivergent_conditions": ["autism"]}]
+)
+def test_health_and_identity_answers_need_consent_as_on_the_profile_page(client_for, user, answers):
+    ConditionFactory(name="Autism")
+    client = client_for(user)
+
+    refused = client.patch(reverse("api-profile"), answers)
+    assert refused.status_code == 400
+    assert "tick this box" in refused.json()["health_data_consent"][0]
+    assert Profile.objects.get(user=user).age is None
+
+    accepted = client.patch(reverse("api-profile"), {**answers, "health_data_consent": True})
+    assert accepted.status_code == 200, accepted.content
+    taken_back = client.patch(reverse("api-profile"), {"health_data_consent": False})
+    assert taken_back.status_code == 400
+    assert "take back your consent" in taken_back.json()["health_data_consent"][0]
 
 
 @pytest.mark.parametrize("method", ["patch", "put", "post"])

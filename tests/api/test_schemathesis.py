@@ -33,7 +33,8 @@ from tests.recommender.factories import ModelVersionFactory, ProfileFactory, Tra
 INTERACTION_PATH = "/api/me/interactions/{id}/"
 # Schema-valid requests these operations refuse with a 400, by rules no schema can carry: the
 # stims, conditions and hobbies named must exist, a person gives feedback on a stim once and with
-# some signal, a stim's name is unique, and a token needs a real password.
+# some signal, health and identity answers need consent, a stim's name is unique, and a token
+# needs a real password.
 REFUSED_BY_RULES = [
     "POST /api/auth/token/",
     "GET /api/me/interactions/",

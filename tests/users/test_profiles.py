@@ -79,8 +79,9 @@ def test_signup_then_profile_form_round_trip(client):
             "neurodivergent_conditions": [autism.pk],
             "hobbies": [music.pk],
             "other_hobbies": "trains",
-            "stimming_essentiality_score": "0.8",
+            "stimming_essentiality_score": "0.75",
             "current_stims": [rocking.pk],
+            "health_data_consent": "on",
         },
     )
     assert response.status_code == 302
@@ -89,7 +90,8 @@ def test_signup_then_profile_form_round_trip(client):
     assert list(profile.neurodivergent_conditions.all()) == [autism]
     assert list(profile.hobbies.all()) == [music]
     assert list(profile.current_stims.all()) == [rocking]
-    assert (profile.other_hobbies, profile.stimming_essentiality_score) == ("trains", 0.8)
+    assert (profile.other_hobbies, profile.stimming_essentiality_score) == ("trains", 0.75)
+    assert profile.health_data_consent
 
 
 @pytest.mark.django_db
