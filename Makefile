@@ -2,6 +2,8 @@
 #
 # The venv lives in a cache folder named after a hash of the requirements files, so a fresh
 # clone reuses it, and it is rebuilt only when a requirement changes. `.venv` links to it.
+# The browser tests (tests/browser) also need Debian's Chromium (`make browser` installs it)
+# and axe-core, fetched once by `make install` into a cache folder beside the venv.
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -11,10 +13,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_USERS ?= 2000
 DEMO_SEED ?= 42
+CHROMIUM := /usr/bin/chromium
+# axe-core, the accessibility checker the browser tests inject into each page. Pinned, and
+# checked against the sha256 of its axe.min.js (the tarball npm fetches is itself checked by npm
+# against the registry's integrity, sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rh...).
+AXE_VERSION := 4.14.1
+AXE_SHA256 := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+AXE_DIR ?= $(HOME)/.cache/stim-recommender/axe-core-$(AXE_VERSION)
+export AXE_CORE_JS := $(AXE_DIR)/axe.min.js
 
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install demo test smoke lint format
+.PHONY: install browser demo test smoke lint format screenshots
 
 # No prerequisites on purpose: the hash in the folder name already says which requirements it
 # holds, and a fresh clone's file times must not force a rebuild.
@@ -25,8 +35,27 @@ $(VENV_CACHE)/.complete:
 	$(VENV_CACHE)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV_CACHE)/.complete
+$(AXE_CORE_JS):
+	rm -rf $(AXE_DIR).part && mkdir -p $(AXE_DIR).part
+	cd $(AXE_DIR).part && npm pack --silent axe-core@$(AXE_VERSION) --pack-destination . >/dev/null \
+		&& tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js \
+		&& echo "$(AXE_SHA256)  axe.min.js" | sha256sum --check --quiet
+	mkdir -p $(AXE_DIR) && mv $(AXE_DIR).part/axe.min.js $@ && rm -rf $(AXE_DIR).part
+
+install: $(VENV_CACHE)/.complete $(AXE_CORE_JS)
 	ln -sfn $(VENV_CACHE) $(VENV)
+
+# Debian's Chromium for the browser tests; Playwright's own browser download is never used.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if command -v apt-get >/dev/null; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+		else \
+			echo "The browser tests need Chromium at $(CHROMIUM): install Debian's" \
+				"'chromium' package (apt-get install chromium) and run make again." >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 demo: install
 	$(PY) manage.py migrate --noinput
@@ -39,8 +68,12 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
-test: lint
+test: lint browser
 	$(VENV)/bin/pytest
+
+# Only the browser tests, writing the README's pictures into docs/screenshots/.
+screenshots: install browser
+	SCREENSHOT_DIR=docs/screenshots $(VENV)/bin/pytest -q -m browser tests/browser
 
 # A fast run of the embedded default (SQLite, tasks inline, no services), for CI.
 smoke: install

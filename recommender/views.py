@@ -9,7 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views import View
 from django.views.generic import DeleteView, ListView, TemplateView, UpdateView
 
@@ -163,7 +163,9 @@ class FeedbackView(LoginRequiredMixin, View):
             )
         else:
             messages.success(request, self.THANKS[form.cleaned_data["action"]].format(name=stim))
-        return redirect("recommender:recommendations")
+        # Back to the start of the content (the message, then the list), not the page's top:
+        # a keyboard user need not Tab through the navigation again.
+        return redirect(reverse("recommender:recommendations") + "#main")
 
 
 class HistoryMixin(LoginRequiredMixin):

@@ -45,6 +45,20 @@ class StimAdmin(ImportExportModelAdmin):
     actions = ("retire", "reactivate")
     list_per_page = 50
 
+    def get_changelist_form(self, request, **kwargs):
+        """The list's editable score cells have no visible label: name each for screen
+        readers ("Harmfulness score of Skin picking")."""
+        base = super().get_changelist_form(request, **kwargs)
+
+        class LabelledScoreForm(base):
+            def __init__(self, *args, **form_kwargs) -> None:
+                super().__init__(*args, **form_kwargs)
+                self.fields["harmfulness_score"].widget.attrs["aria-label"] = (
+                    f"Harmfulness score of {self.instance.name}"
+                )
+
+        return LabelledScoreForm
+
     @admin.display(description="Harm band", ordering="harmfulness_score")
     def harm_band(self, stim: Stim) -> str:
         band = stim.harm_band

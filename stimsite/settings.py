@@ -98,7 +98,7 @@ TEMPLATES = [
 # AUTHENTICATION
 # https://docs.djangoproject.com/en/5.2/topics/auth/customizing/
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "users:profile"
+LOGIN_REDIRECT_URL = "recommender:recommendations"
 LOGOUT_REDIRECT_URL = "home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

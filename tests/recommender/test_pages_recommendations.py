@@ -49,7 +49,8 @@ def feedback(client, django_capture_on_commit_callbacks):
     def give(stim, **data):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("recommender:feedback", args=[stim.pk]), data)
-        assert (response.status_code, response.url) == (302, LIST_URL)
+        # back to the content, so a keyboard user need not pass the navigation again
+        assert (response.status_code, response.url) == (302, LIST_URL + "#main")
         return client.get(LIST_URL)
 
     return give

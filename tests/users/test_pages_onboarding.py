@@ -142,7 +142,7 @@ def test_the_login_page_logs_in_with_the_shared_form_styles(client, user):
     assert '<form method="post" class="card"' in html and "Log in</button>" in html
     assert f'href="{reverse("users:signup")}">Create an account</a>' in html
     response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
-    assert response.url == reverse("users:profile")
+    assert response.url == reverse("recommender:recommendations")  # their stims, not the form
 
 
 def test_the_profile_groups_its_questions_in_plain_language(signed_in, vocabulary):
