@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -241,6 +242,8 @@ def model_version_activate(*, version: ModelVersion, note: str = "activated by s
         note,
     )
     version.save(update_fields=["status", "activated_at", "promotion_note"])
+    # robust: the activation stands whatever befalls the refresh (run inline when embedded)
+    transaction.on_commit(recommendations_refresh_queue, robust=True)
 
 
 def model_version_retire(*, version: ModelVersion) -> None:
@@ -358,3 +361,55 @@ def interaction_feedback_give(*, user, stim, **signals) -> Interaction:
     # update_or_create, not save(): two first clicks at once give one record, not an error.
     interaction, _ = Interaction.objects.update_or_create(user=user, stim=stim, defaults=signals)
     return interaction
+
+
+# Precomputed lists ---------------------------------------------------------------------------
+
+
+def recommendations_refresh_queue() -> None:
+    """Queues the refresh of recently active people's lists (after a version is activated),
+    so they find their new list ready; a broker that cannot take it is logged, not raised."""
+    from .tasks import recommendations_refresh_recent
+
+    try:
+        recommendations_refresh_recent.delay()
+    except (BrokerUnreachable, OSError) as error:
+        logger.warning("the refresh of recent people's lists could not be queued: %s", error)
+
+
+def recently_active_user_ids(*, days: int) -> list[int]:
+    """Active accounts that gave or changed feedback, or logged in, in the last days."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    since = timezone.now() - timedelta(days=days)
+    recent = (
+        Q(last_login__gte=since)
+        | Q(interactions__created_at__gte=since)
+        | Q(interactions__updated_at__gte=since)
+    )
+    people = get_user_model().objects.filter(recent, is_active=True)
+    return list(people.values_list("pk", flat=True).distinct().order_by("pk"))
+
+
+def recommendations_precompute_for(*, user_ids: list[int]) -> int:
+    """Computes and caches each person's list, unless cached already under what serves now
+    (so a repeated task does nothing); people deleted or deactivated since are skipped.
+
+    Returns:
+      how many people's lists were read or made.
+    """
+    from django.contrib.auth import get_user_model
+
+    from .selectors import recommendations_for_user
+
+    people = get_user_model().objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
+    done = 0
+    for person in people:
+        try:  # one person's failure must not cost the rest of the chunk their lists
+            recommendations_for_user(user=person, k=settings.RECOMMENDER_DEFAULT_K)
+        except Exception:
+            logger.exception("the list of user %s could not be precomputed", person.pk)
+        else:
+            done += 1
+    return done

@@ -1,7 +1,7 @@
 """Celery tasks of the recommender. They take ids and call a service; see docs/training.md."""
 
 from billiard.exceptions import TimeLimitExceeded
-from celery import Task, shared_task
+from celery import Task, group, shared_task
 
 TRAINING_SOFT_TIME_LIMIT = 60 * 60
 TRAINING_TIME_LIMIT = TRAINING_SOFT_TIME_LIMIT + 5 * 60
@@ -44,3 +44,24 @@ def retrain_if_data_changed() -> int | None:
 
     run = training_run_schedule()
     return run.pk if run else None
+
+
+@shared_task
+def recommendations_precompute(user_ids: list[int]) -> int:
+    """Computes and caches these people's lists; idempotent (a cached list is kept)."""
+    from recommender.services import recommendations_precompute_for
+
+    return recommendations_precompute_for(user_ids=user_ids)
+
+
+@shared_task
+def recommendations_refresh_recent(days: int = 14, chunk_size: int = 200) -> dict:
+    """Fans out the precomputation of recently active people's lists, chunk_size people per
+    task; queued when a version is activated. Inline in the embedded mode (small data)."""
+    from recommender.services import recently_active_user_ids
+
+    user_ids = recently_active_user_ids(days=days)
+    chunks = [user_ids[start : start + chunk_size] for start in range(0, len(user_ids), chunk_size)]
+    if chunks:
+        group(recommendations_precompute.s(chunk) for chunk in chunks).apply_async()
+    return {"people": len(user_ids), "chunks": len(chunks)}

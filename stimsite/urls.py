@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from . import health
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -12,6 +14,8 @@ urlpatterns = [
     path("", include("recommender.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("stimsite.api_urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
 
 handler404 = "stimsite.api.page_not_found"

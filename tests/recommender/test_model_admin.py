@@ -187,7 +187,8 @@ def test_retrain_now_starts_a_run_that_trains_inline_in_the_embedded_mode(
     assert response["Location"] == reverse("admin:recommender_trainingrun_change", args=[run.pk])
     assert (run.triggered_by, run.requested_by, run.force_activate) == ("admin", superuser, True)
     # the run is sent on commit; inline, the activation it ends with also resets what serves
-    assert len(callbacks) == (2 if INLINE else 1)
+    # and queues the refresh of recent people's lists
+    assert len(callbacks) == (3 if INLINE else 1)
     if INLINE:
         assert run.state == State.SUCCEEDED, run.error
         assert run.model_version.status == Status.ACTIVE  # forced
