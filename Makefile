@@ -24,7 +24,7 @@ export AXE_CORE_JS := $(AXE_DIR)/axe.min.js
 
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install browser demo test smoke lint format screenshots
+.PHONY: install browser demo test smoke lint format screenshots serve serve-environment
 
 # No prerequisites on purpose: the hash in the folder name already says which requirements it
 # holds, and a fresh clone's file times must not force a rebuild.
@@ -62,6 +62,38 @@ demo: install
 	$(PY) manage.py seed_demo --users $(DEMO_USERS) --seed $(DEMO_SEED)
 	$(PY) manage.py train_model
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# A production-like run on this machine (docs/deploy.md): PostgreSQL and Redis from DATABASE_URL
+# and REDIS_URL, the production profile over plain HTTP on loopback, then gunicorn, a Celery
+# worker for the training queue, one for the default queue and celery beat. Ctrl-C, or any one
+# of them stopping, stops them all.
+serve: serve-environment install
+	@export DJANGO_ENV=production \
+		SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-false}" \
+		ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}" \
+		SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	$(PY) manage.py migrate --noinput \
+		&& $(PY) manage.py collectstatic --noinput -v0 || exit 1; \
+	pids=; \
+	trap 'exit 130' INT TERM; \
+	trap 'echo "make serve: stopping" >&2; kill $$pids 2>/dev/null; wait' EXIT; \
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py stimsite.wsgi & pids="$$pids $$!"; \
+	celery="$(VENV)/bin/celery -A stimsite --quiet"; level="--loglevel $${LOG_LEVEL:-INFO}"; \
+	$$celery worker $$level -n training@%h -Q training \
+		--concurrency 1 --max-tasks-per-child 1 & pids="$$pids $$!"; \
+	$$celery worker $$level -n default@%h -Q celery & pids="$$pids $$!"; \
+	$$celery beat $$level \
+		--scheduler django_celery_beat.schedulers:DatabaseScheduler & pids="$$pids $$!"; \
+	wait -n; status=$$?; echo "make serve: a process stopped (exit $$status)" >&2; \
+	exit $$(( status ? status : 1 ))
+
+serve-environment:
+	@for name in DATABASE_URL REDIS_URL; do \
+		if [ -z "$${!name}" ]; then \
+			echo "make serve needs $$name (PostgreSQL and Redis URLs; see docs/deploy.md)" >&2; \
+			missing=1; \
+		fi; \
+	done; [ -z "$$missing" ]
 
 lint: install
 	$(VENV)/bin/ruff check .

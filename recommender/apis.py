@@ -8,11 +8,11 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, mixins, permissions, status, throttling, viewsets
+from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from stimsite.api import IsStaff
+from stimsite.api import IsStaff, ScopedRateThrottle
 from users.models import Profile
 
 from . import selectors, services
@@ -145,7 +145,7 @@ class TrainingRunViewSet(
     def get_throttles(self):
         throttles = super().get_throttles()
         if self.action == "create":  # a tighter limit for what costs minutes of CPU
-            throttles.append(throttling.ScopedRateThrottle())
+            throttles.append(ScopedRateThrottle())
         return throttles
 
     @extend_schema(

@@ -22,6 +22,7 @@ from .serving import (
     ModelUnavailable,
     Stamp,
     StimFacts,
+    cache_outage_survived,
     cached_list_read,
     cached_list_write,
     catalogue_for,
@@ -293,7 +294,9 @@ def _popularity_scores(catalogue: Catalogue, person: _Person) -> tuple[np.ndarra
 def _popularity_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(by stim, by condition and stim) counts of people who tried and who were helped; two
     queries, cached for a few minutes: the fallback must stay cheap when it serves everyone."""
-    tables = cache.get(POPULARITY_KEY)
+    tables = None
+    with cache_outage_survived():
+        tables = cache.get(POPULARITY_KEY)
     if tables is None:
         feedback = Interaction.objects.filter(user__is_active=True, stim__is_active=True)
         counts = {
@@ -318,7 +321,8 @@ def _popularity_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
             columns=[condition, "stim_id", "tried", "helped"],
         ).set_index([condition, "stim_id"])
         tables = overall, by_condition
-        cache.set(POPULARITY_KEY, tables, timeout=POPULARITY_TIMEOUT)
+        with cache_outage_survived():
+            cache.set(POPULARITY_KEY, tables, timeout=POPULARITY_TIMEOUT)
     return tables
 
 

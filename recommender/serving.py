@@ -9,18 +9,23 @@ delete only their list.
 
 A process swaps in a newly loaded model by replacing one reference, under a lock, after it is
 fully built: requests in flight keep the object they started with.
+
+When the cache cannot be reached, serving goes on without it (see `cache_outage_survived`):
+lists are computed, not cached, under a stamp made from what this process holds.
 """
 
 import logging
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.db import transaction
+from redis.exceptions import RedisError
 
 from stims.models import Stim
 
@@ -31,8 +36,13 @@ logger = logging.getLogger(__name__)
 
 STAMP_KEY = "recommender:serving-stamp"
 LIST_KEY = "recommender:list:{user_id}"
-LIST_TIMEOUT = 60 * 60  # seconds; a bound on staleness, should an invalidation ever be missed
+# Seconds a list, and the stamp, are kept: the bound on staleness should an invalidation be
+# missed, as when the cache is down while something changes (its drop or reset fails, and a list
+# or stamp cached before the outage may be served again once the cache returns).
+LIST_TIMEOUT = 60 * 60
 LOAD_RETRY_SECONDS = 60  # an artifact that failed to load is tried again after this long
+CACHE_ERRORS = (RedisError, OSError)  # the cache cannot be reached (OSError: a socket's error)
+CACHE_WARNING_SECONDS = 60  # an outage is logged once per this many seconds, not per request
 
 
 @dataclass(frozen=True)
@@ -95,13 +105,36 @@ class ModelUnavailable(Exception):
     """No model can serve: none is active, or its artifact cannot be loaded."""
 
 
+class _CacheOutage:
+    warned_at = float("-inf")  # time.monotonic() of the last warning
+
+
+@contextmanager
+def cache_outage_survived():
+    """Runs the block's cache calls; should the cache be unreachable, logs a warning (once per
+    CACHE_WARNING_SECONDS) and leaves the block, so the caller goes on without the cache."""
+    try:
+        yield
+    except CACHE_ERRORS as error:
+        now = time.monotonic()
+        if now - _CacheOutage.warned_at >= CACHE_WARNING_SECONDS:
+            _CacheOutage.warned_at = now
+            logger.warning(
+                "the cache cannot be reached, serving without it: %s: %s",
+                type(error).__name__,
+                error,
+            )
+
+
 def serving_stamp() -> Stamp:
-    stamp = cache.get(STAMP_KEY)
-    if stamp is None:  # first request, or the cache lost it
-        stamp = _stamp_new()
-        if not cache.add(STAMP_KEY, stamp, timeout=None):
-            stamp = cache.get(STAMP_KEY, stamp)  # another request made one first: share it
-    return stamp
+    with cache_outage_survived():
+        stamp = cache.get(STAMP_KEY)
+        if stamp is None:  # first request, or the cache lost it
+            stamp = _stamp_new()
+            if not cache.add(STAMP_KEY, stamp, timeout=LIST_TIMEOUT):
+                stamp = cache.get(STAMP_KEY, stamp)  # another request made one first: share it
+        return stamp
+    return _stamp_held()
 
 
 def serving_stamp_reset(**_signal_arguments) -> None:
@@ -110,38 +143,63 @@ def serving_stamp_reset(**_signal_arguments) -> None:
 
     The new stamp is written, not just the old one deleted: a request that read the active
     version before the commit could otherwise add its out-of-date stamp back."""
-    transaction.on_commit(lambda: cache.set(STAMP_KEY, _stamp_new(), timeout=None))
+
+    def reset() -> None:
+        with cache_outage_survived():
+            cache.set(STAMP_KEY, _stamp_new(), timeout=LIST_TIMEOUT)
+
+    transaction.on_commit(reset)
 
 
 def _stamp_new() -> Stamp:
-    active = (
+    return Stamp(version_id=_active_version_id(), catalogue_token=uuid.uuid4().hex)
+
+
+def _stamp_held() -> Stamp:
+    """The stamp while the cache is down: the active version, read from the database, and the
+    catalogue this process holds (a new token when it holds none, so it builds one and then
+    keeps it: an outage costs no catalogue per request)."""
+    held = _Held.catalogue
+    token = held.token if held is not None else uuid.uuid4().hex
+    return Stamp(version_id=_active_version_id(), catalogue_token=token)
+
+
+def _active_version_id() -> int | None:
+    return (
         ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
         .values_list("pk", flat=True)
         .first()
     )
-    return Stamp(version_id=active, catalogue_token=uuid.uuid4().hex)
 
 
 def cached_list_drop(*, user_id: int) -> None:
-    transaction.on_commit(lambda: cache.delete(LIST_KEY.format(user_id=user_id)))
+    def drop() -> None:
+        with cache_outage_survived():
+            cache.delete(LIST_KEY.format(user_id=user_id))
+
+    transaction.on_commit(drop)
 
 
 def cached_list_read(*, user_id: int) -> tuple[Stamp, object | None]:
-    """The stamp and the user's cached list when it was made under that stamp: one round trip."""
+    """The stamp and the user's cached list when it was made under that stamp: one round trip.
+    Without the cache: the stamp of what this process holds, and no list."""
     key = LIST_KEY.format(user_id=user_id)
-    found = cache.get_many([STAMP_KEY, key])
-    stamp = found.get(STAMP_KEY) or serving_stamp()
-    entry = found.get(key)
-    if entry is not None and entry[0] == stamp:
-        return stamp, entry[1]
-    return stamp, None
+    with cache_outage_survived():
+        found = cache.get_many([STAMP_KEY, key])
+        stamp = found.get(STAMP_KEY) or serving_stamp()
+        entry = found.get(key)
+        if entry is not None and entry[0] == stamp:
+            return stamp, entry[1]
+        return stamp, None
+    return _stamp_held(), None
 
 
 def cached_list_write(*, user_id: int, stamp: Stamp, ranked: object, fallback: bool) -> None:
     """fallback: the list was made without the model although one is active (it failed): kept
     only until the model is tried again, so the person gets its list once it loads."""
     timeout = LOAD_RETRY_SECONDS if fallback and stamp.version_id else LIST_TIMEOUT
-    cache.set(LIST_KEY.format(user_id=user_id), (stamp, ranked), timeout=timeout)
+    with cache_outage_survived():
+        cache.set(LIST_KEY.format(user_id=user_id), (stamp, ranked), timeout=timeout)
 
 
 class _Held:

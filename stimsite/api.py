@@ -4,9 +4,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, pagination, permissions
+from rest_framework import exceptions, pagination, permissions, throttling
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler as drf_exception_handler
 
 API_PREFIX = "/api/"
 
@@ -37,6 +36,30 @@ class StaffWithModelPermissions(permissions.DjangoModelPermissions):
         if request.method in permissions.SAFE_METHODS:
             return bool(request.user and request.user.is_authenticated)
         return request.user.is_staff and super().has_permission(request, view)
+
+
+class _FailOpen:
+    """A throttle that lets requests through while the cache holding its history is down (the
+    outage logged as serving logs it): DRF's limits otherwise."""
+
+    def allow_request(self, request, view) -> bool:
+        from recommender.serving import cache_outage_survived
+
+        with cache_outage_survived():
+            return super().allow_request(request, view)
+        return True
+
+
+class AnonRateThrottle(_FailOpen, throttling.AnonRateThrottle):
+    pass
+
+
+class UserRateThrottle(_FailOpen, throttling.UserRateThrottle):
+    pass
+
+
+class ScopedRateThrottle(_FailOpen, throttling.ScopedRateThrottle):
+    pass
 
 
 class Conflict(exceptions.APIException):
@@ -131,6 +154,9 @@ def validation_error_from_django(error: DjangoValidationError) -> exceptions.Val
 def exception_handler(error, context):
     """DRF's handler, also answering a model's ValidationError raised in a service with a 400
     that names the fields."""
+    # Imported here: rest_framework.views reads this module's throttles from the settings.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(error, DjangoValidationError):
         error = validation_error_from_django(error)
     return drf_exception_handler(error, context)

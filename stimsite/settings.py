@@ -187,8 +187,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "stimsite.api.AnonRateThrottle",
+        "stimsite.api.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
@@ -237,19 +237,47 @@ if not 1 <= RECOMMENDER_DEFAULT_K <= RECOMMENDER_MAX_K:
     raise ImproperlyConfigured("RECOMMENDER_DEFAULT_K must lie in [1, RECOMMENDER_MAX_K]")
 
 # LOGGING
+# https://docs.djangoproject.com/en/5.2/topics/logging/
+# To stdout, one JSON object a line in production (stimsite.logging.JsonFormatter, which never
+# writes profile answers or request bodies), plain text in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'plain', not {LOG_FORMAT!r}")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "stimsite.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's default config gives these loggers their own handlers, which also propagate to
+    # the root: every django.request warning was written twice. One handler, no propagation.
+    "loggers": {
+        name: {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}
+        for name in ("django", "django.server")
+    }
+    # SQL with its parameters (profile answers among them) only ever at DEBUG: never written.
+    | {"django.db.backends": {"level": "INFO"}},
 }
+# Celery workers log through the configuration above, not through one of their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # SECURITY (production)
 # https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # A load balancer polls these over plain HTTP inside the network: answer, do not redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
