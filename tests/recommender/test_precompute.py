@@ -19,6 +19,16 @@ from tests.recommender.factories import ModelVersionFactory, ProfileFactory
 LONG_AGO = timezone.now() - timedelta(days=60)
 
 
+@pytest.fixture(autouse=True)
+def _tasks_inline(monkeypatch):
+    """The tasks and the group they fan out run in this process, as in the embedded mode, also
+    when the suite runs against Redis with no worker (tests/integration has the real one)."""
+    from stimsite.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+
+
 def cached(person) -> bool:
     return cached_list_read(user_id=person.pk)[1] is not None
 
