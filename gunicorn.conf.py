@@ -9,6 +9,8 @@ small, and a worker recycled by max_requests starts clean.
 
 import os
 
+from stimsite.logging import console_logging
+
 MAX_WORKERS = 8
 
 
@@ -50,17 +52,7 @@ _log_format = os.environ.get("LOG_FORMAT") or ("json" if _production else "plain
 accesslog = "-"
 access_log_format = '%(m)s %(U)s %(s)s %(M)sms "%(a)s"'
 logconfig_dict = {
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "stimsite.logging.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": _log_format,
-            "stream": "ext://sys.stdout",
-        }
-    },
+    **console_logging(_log_format),
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {
         name: {"level": "INFO", "handlers": ["console"], "propagate": False}

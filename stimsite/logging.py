@@ -91,3 +91,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(
             {key: value for key, value in entry.items() if value is not None}, default=str
         )
+
+
+def console_logging(log_format: str) -> dict:
+    """The formatters and the stdout handler that Django's LOGGING and gunicorn's
+    logconfig_dict share, so the web server's lines look like the application's."""
+    return {
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "json": {"()": "stimsite.logging.JsonFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "stream": "ext://sys.stdout",
+            }
+        },
+    }
