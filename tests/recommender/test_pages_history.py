@@ -10,18 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recommender.models import Interaction, UsageFrequency
-from tests.factories import InteractionFactory, StimFactory, UserFactory
+from tests.factories import InteractionFactory, StimFactory
 
 pytestmark = pytest.mark.django_db
 
 HISTORY_URL = reverse("recommender:history")
-
-
-@pytest.fixture
-def person(client):
-    someone = UserFactory()
-    client.force_login(someone)
-    return someone
 
 
 def text(response) -> str:

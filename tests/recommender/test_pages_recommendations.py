@@ -24,13 +24,6 @@ POPULARITY_LINE = (
 )
 
 
-@pytest.fixture
-def person(client):
-    someone = UserFactory()
-    client.force_login(someone)
-    return someone
-
-
 def text(response) -> str:
     """The page as the person reads it: entities such as &#x27; turned back into characters,
     and every run of white space one space."""
