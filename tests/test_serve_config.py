@@ -68,7 +68,7 @@ def test_every_setting_in_the_file_is_one_gunicorn_knows(config):
 def test_make_serve_refuses_to_start_without_postgres_and_redis(present, named):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     result = subprocess.run(
-        ["make", "serve"],
+        ["make", "--no-print-directory", "serve"],
         cwd=BASE_DIR,
         env={**env, **present},
         capture_output=True,

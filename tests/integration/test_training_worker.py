@@ -145,7 +145,13 @@ def test_a_training_that_raises_is_failed_and_the_serving_version_keeps_serving(
     assert run.state == TrainingRun.State.FAILED
     assert run.error.startswith("ValueError: score_calculator gave scores outside [0, 1]")
     assert run.attempts == 1 and run.model_version is None and run.finished_at
-    assert "raised unexpected: ValueError" in worker.log()
+    # Celery logs the failure after the task has marked the run failed: wait for that line.
+    wait_until(
+        lambda: "raised unexpected: ValueError" in worker.log(),
+        timeout=30,
+        what="the worker to log the task's failure",
+        worker=worker,
+    )
     assert active_version() == serving
     assert ModelVersion.objects.count() == 1
     assert (model_dir / serving.artifact / "weights.h5").is_file()
