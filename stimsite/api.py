@@ -169,7 +169,12 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
-    """Never a stack trace: API clients get JSON, people get the error page."""
+    """Never a stack trace: API clients get JSON, people get the error page; a database out of
+    reach outside a view (a session saved by middleware, say) gets the 503 of stimsite.outage."""
+    from .outage import database_unavailable, unavailable_database_error  # it imports this module
+
+    if unavailable_database_error():
+        return database_unavailable(request)
     if request.path.startswith(API_PREFIX):
         return JsonResponse(
             {"detail": "Something went wrong on our side; it has been logged."}, status=500
