@@ -263,7 +263,7 @@ def artifact_folder(version: ModelVersion) -> Path:
 
 
 def _loaded(version: ModelVersion | None):
-    """The serving version's model, or None when it cannot be loaded (logged, not fatal)."""
+    """The version's model, or None when its artifact cannot be loaded (logged, not fatal)."""
     from .ml.artifacts import ArtifactError, load_artifact
 
     if version is None:
@@ -271,7 +271,7 @@ def _loaded(version: ModelVersion | None):
     try:
         return load_artifact(artifact_folder(version))
     except ArtifactError:
-        logger.exception("the serving version %s could not be loaded for comparison", version.pk)
+        logger.exception("model version %s cannot be loaded from its artifact", version.pk)
         return None
 
 
@@ -318,12 +318,17 @@ def _rounded(logs: dict) -> dict:
 
 def training_run_schedule() -> TrainingRun | None:
     """Queues a run for the schedule, or None when the data has not changed since the last
-    successful run (same fingerprint) and a version is serving."""
+    successful run (same fingerprint) and the serving version loads. An artifact deleted or
+    damaged on disk is repaired this way: the new version is judged against the popularity
+    ranking, which is what serves meanwhile."""
     last = TrainingRun.objects.filter(state=TrainingRun.State.SUCCEEDED).first()
     fingerprint = training_data_read().snapshot["fingerprint"]
-    if last and model_version_active() and last.data_snapshot.get("fingerprint") == fingerprint:
-        logger.info("scheduled training skipped: data unchanged (fingerprint %s)", fingerprint)
-        return None
+    active = model_version_active()
+    if last and active and last.data_snapshot.get("fingerprint") == fingerprint:
+        if _loaded(active) is not None:
+            logger.info("scheduled training skipped: data unchanged (fingerprint %s)", fingerprint)
+            return None
+        logger.error("serving version %s cannot be loaded: training a replacement", active.pk)
     run, _ = training_run_request(triggered_by="schedule")
     return run
 

@@ -70,7 +70,7 @@ def worker_database_url() -> str:
 
 
 @pytest.fixture
-def start_worker(transactional_db, model_dir, tmp_path):
+def start_worker(transactional_db, model_dir, tmp_path, settings):
     """start_worker(**env) -> Worker: a real worker on this test's database, broker and models
     storage (env adds or overrides variables). Every worker is stopped at the end of the test
     and its log printed (shown when the test fails)."""
@@ -83,6 +83,8 @@ def start_worker(transactional_db, model_dir, tmp_path):
                 "DATABASE_URL": worker_database_url(),
                 "REDIS_URL": os.environ["REDIS_URL"],
                 "RECOMMENDER_MODEL_DIR": str(model_dir),
+                # this test's cache namespace (tests/conftest.py), so both see the serving stamp
+                "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
                 **env,
             },
             log_path=tmp_path / f"worker-{len(workers) + 1}.log",

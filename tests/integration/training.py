@@ -16,8 +16,8 @@ QUICK = {"epochs": 2}
 LONG = {"epochs": 30, "early_stopping_patience": None}
 ENDLESS = {"epochs": 1000, "early_stopping_patience": None}
 WORSE = {"epochs": 1, "learning_rate": 0.0}  # the initial random weights: ranks far worse
-BROKEN_CALCULATOR = "tests.integration.score_calculators.out_of_range_scores"
-UNINTERRUPTIBLE_CALCULATOR = "tests.integration.score_calculators.scores_after_uninterruptible_work"
+BROKEN_CALCULATOR = "tests.score_calculators.out_of_range_scores"
+UNINTERRUPTIBLE_CALCULATOR = "tests.score_calculators.scores_after_uninterruptible_work"
 
 
 def seed(users: int = 40) -> None:

@@ -99,9 +99,18 @@ def worker_start(*, app, env: dict[str, str], log_path: Path) -> Worker:
             start_new_session=True,
         )
     worker = Worker(process, f"{name}@{socket.gethostname()}", log_path)
+
+    def answers() -> list:
+        # A connection of its own: a pooled one may have died with a Redis restarted by an
+        # earlier test, and a control broadcast does not reconnect.
+        with app.connection_for_write() as connection:
+            return app.control.ping(
+                destination=[worker.nodename], timeout=0.5, connection=connection
+            )
+
     try:
         wait_until(
-            lambda: app.control.ping(destination=[worker.nodename], timeout=0.5),
+            answers,
             timeout=READY_SECONDS,
             what=f"worker {worker.nodename} to answer a ping",
             worker=worker,

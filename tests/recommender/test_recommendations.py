@@ -436,7 +436,9 @@ def drop_manifest(folder) -> None:
     (folder / MANIFEST_FILE).unlink()
 
 
-@pytest.mark.parametrize("damage", [break_weights, drop_manifest], ids=["weights", "manifest"])
+@pytest.mark.parametrize(
+    "damage", [break_weights, drop_manifest, shutil.rmtree], ids=["weights", "manifest", "deleted"]
+)
 def test_a_version_whose_artifact_cannot_load_is_logged_and_popularity_serves(
     catalogue, served_artifact, caplog, damage
 ):

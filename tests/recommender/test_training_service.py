@@ -8,53 +8,27 @@ tasks inline (the embedded mode).
 
 import io
 import os
+import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from recommender import services
 from recommender.data import training_data_read
-from recommender.ml.model import validation_mask
-from recommender.ml.training import TrainingConfig
 from recommender.models import Interaction, ModelVersion, TrainingRun, model_storage
 from recommender.tasks import retrain_if_data_changed
 from stims.models import Stim
 from stimsite import celery_app
 from tests.factories import InteractionFactory, StimFactory
 from tests.recommender.factories import ModelVersionFactory, ProfileFactory, TrainingRunFactory
+from tests.score_calculators import feedback_on_every_stim
 
 INLINE = celery_app.conf.task_always_eager  # embedded mode: a queued task runs in this process
 PNG = b"\x89PNG\r\n\x1a\n"
+CALCULATORS = "tests.score_calculators"
 Status, State = ModelVersion.Status, TrainingRun.State
-
-
-def out_of_range_scores(interactions) -> np.ndarray:
-    """A broken RECOMMENDER_SCORE_CALCULATOR: scores above 1."""
-    return np.full(len(interactions), 1.5, dtype=np.float32)
-
-
-def agreed_scores(interactions) -> np.ndarray:
-    """Everyone likes the same stims in the same order (by id): with feedback on every stim,
-    the popularity ranking is the ideal one, NDCG 1.0, and no untrained model matches it."""
-    rank = interactions["stim_id"].rank(method="dense").to_numpy()
-    return ((rank - 1) / (rank.max() - 1)).astype(np.float32)
-
-
-def contrary_scores(interactions) -> np.ndarray:
-    """Held-out people like what everyone else dislikes: the popularity ranking (learnt from
-    the others) is the worst possible one for them, so any model ranks at least as well."""
-    config = TrainingConfig()
-    held_out = validation_mask(
-        interactions["user_id"].to_numpy(),
-        validation_split=config.validation_split,
-        seed=config.seed,
-    )
-    liked = agreed_scores(interactions)
-    return np.where(held_out, liked, 1 - liked).astype(np.float32)
 
 
 @pytest.fixture
@@ -65,18 +39,7 @@ def population(db):
 
 @pytest.fixture
 def full_feedback(population):
-    """The seed's people, each with feedback on every one of 40 stims (the others retired), so
-    every held-out person has a score for every stim and the best and worst rankings are known.
-    """
-    kept = list(Stim.objects.order_by("pk").values_list("pk", flat=True)[:40])
-    Stim.objects.exclude(pk__in=kept).update(is_active=False)
-    tried = set(Interaction.objects.values_list("user_id", "stim_id"))
-    Interaction.objects.bulk_create(
-        Interaction(user_id=person, stim_id=stim, rating=3)
-        for person in get_user_model().objects.values_list("pk", flat=True)
-        for stim in kept
-        if (person, stim) not in tried
-    )
+    feedback_on_every_stim()
 
 
 @pytest.fixture
@@ -163,7 +126,7 @@ def test_a_second_request_is_told_which_run_is_in_progress(
 
 
 def test_executing_a_run_trains_saves_and_activates_the_first_version(full_feedback, settings):
-    settings.RECOMMENDER_SCORE_CALCULATOR = f"{__name__}.contrary_scores"
+    settings.RECOMMENDER_SCORE_CALCULATOR = f"{CALCULATORS}.contrary_scores"
     run = request_run(parameters={"epochs": 2})
     progress_seen = []
 
@@ -219,7 +182,7 @@ def test_a_run_whose_worker_kept_dying_is_given_up(db):
 
 
 def test_a_worse_version_is_kept_ready_unless_staff_force_it(full_feedback, settings):
-    settings.RECOMMENDER_SCORE_CALCULATOR = f"{__name__}.agreed_scores"
+    settings.RECOMMENDER_SCORE_CALCULATOR = f"{CALCULATORS}.agreed_scores"
     untrained = {"epochs": 1, "learning_rate": 0.0}  # the model stays as initialised
 
     worse = train(parameters=untrained).model_version
@@ -240,7 +203,7 @@ def test_a_worse_version_is_kept_ready_unless_staff_force_it(full_feedback, sett
 def test_a_new_version_is_judged_against_the_serving_one_on_the_same_people(
     full_feedback, settings
 ):
-    settings.RECOMMENDER_SCORE_CALCULATOR = f"{__name__}.contrary_scores"
+    settings.RECOMMENDER_SCORE_CALCULATOR = f"{CALCULATORS}.contrary_scores"
     serving = train(parameters={"epochs": 1, "learning_rate": 0.0}).model_version
     assert serving.status == Status.ACTIVE
     assert "champion" not in serving.metrics["ranking"]
@@ -263,7 +226,7 @@ def test_a_new_version_is_judged_against_the_serving_one_on_the_same_people(
 
 def test_a_training_that_raises_is_recorded_and_the_serving_version_keeps_serving(small, settings):
     serving = ModelVersionFactory(status=Status.ACTIVE)
-    settings.RECOMMENDER_SCORE_CALCULATOR = f"{__name__}.out_of_range_scores"
+    settings.RECOMMENDER_SCORE_CALCULATOR = f"{CALCULATORS}.out_of_range_scores"
     run = request_run()
 
     with pytest.raises(ValueError, match=r"outside \[0, 1\]"):
@@ -366,8 +329,11 @@ def last_training_saw_the_current_data(*, version_status=Status.ACTIVE) -> Train
     )
 
 
-def test_the_schedule_skips_data_that_has_not_changed(small, django_capture_on_commit_callbacks):
-    last_training_saw_the_current_data()
+def test_the_schedule_skips_data_that_has_not_changed(
+    small, served_artifact, django_capture_on_commit_callbacks
+):
+    last = last_training_saw_the_current_data()
+    shutil.copytree(served_artifact, model_storage().path(last.model_version.artifact))
     with django_capture_on_commit_callbacks() as callbacks:
         assert services.training_run_schedule() is None
         assert retrain_if_data_changed() is None
@@ -384,6 +350,24 @@ def test_the_schedule_trains_unchanged_data_when_no_version_serves(
     assert run is not None and run.pk != last.pk
     assert (run.state, run.triggered_by) == (State.QUEUED, "schedule")
     assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize("damage", ["deleted", "corrupted"])
+def test_the_schedule_trains_unchanged_data_when_the_serving_artifact_cannot_load(
+    small, served_artifact, damage, caplog
+):
+    """The repair of an artifact lost on disk: what serves meanwhile is the popularity
+    ranking (tests/recommender/test_recommendations.py), which the new version must match."""
+    last = last_training_saw_the_current_data()
+    if damage == "corrupted":
+        folder = Path(model_storage().path(last.model_version.artifact))
+        shutil.copytree(served_artifact, folder)
+        (folder / "weights.h5").write_bytes(b"not HDF5 at all")
+    run = services.training_run_schedule()
+    assert run is not None and (run.state, run.triggered_by) == (State.QUEUED, "schedule")
+    version = last.model_version.pk
+    assert f"serving version {version} cannot be loaded: training a replacement" in caplog.text
+    assert f"model version {version} cannot be loaded from its artifact" in caplog.text
 
 
 def test_new_feedback_makes_the_schedule_train_inline_in_the_embedded_mode(
