@@ -293,6 +293,22 @@ def _scorer_load(stamp: Stamp):
     return scorer
 
 
+def warm_up() -> int | None:
+    """Holds the catalogue and the active model now; returns the version that serves, or None
+    when the popularity fallback does (none active, or it cannot serve: logged). /readyz calls
+    it, and so does each gunicorn worker before its first request, so no request waits for
+    TensorFlow and the artifact to load."""
+    stamp = serving_stamp()
+    catalogue = catalogue_for(stamp)
+    try:
+        return serving_model_for(stamp, catalogue).version_id
+    except ModelUnavailable:  # none active, or its artifact failed (logged when it did)
+        return None
+    except Exception:  # a model that breaks otherwise: lists fall back to popularity too
+        logger.exception("the active model cannot serve")
+        return None
+
+
 def held_reset() -> None:
     """Forgets what this process holds (tests; a worker that must start clean)."""
     with _Held.lock:

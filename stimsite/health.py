@@ -85,19 +85,7 @@ def _model() -> str:
     """What serves lists: the active version's model, held by this process as serving holds
     it (loaded once, not per probe), or the popularity fallback when none is active or it
     cannot be loaded. Only the catalogue, which the fallback needs too, must be readable."""
-    from recommender.serving import (
-        ModelUnavailable,
-        catalogue_for,
-        serving_model_for,
-        serving_stamp,
-    )
+    from recommender.serving import warm_up
 
-    stamp = serving_stamp()
-    catalogue = catalogue_for(stamp)
-    try:
-        return f"version {serving_model_for(stamp, catalogue).version_id}"
-    except ModelUnavailable:  # none active, or its artifact failed (serving logged why)
-        return FALLBACK
-    except Exception:  # a model that breaks otherwise: serving falls back too
-        logger.exception("readiness: the active model cannot serve")
-        return FALLBACK
+    version = warm_up()
+    return f"version {version}" if version is not None else FALLBACK

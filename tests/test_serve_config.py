@@ -3,10 +3,13 @@
 import os
 import runpy
 import subprocess
+from unittest import mock
 
 import pytest
+from django.db import OperationalError
 from gunicorn.config import KNOWN_SETTINGS
 
+from recommender.serving import _Held, held_reset
 from tests.test_settings import BASE_DIR
 
 CONFIG = str(BASE_DIR / "gunicorn.conf.py")
@@ -79,3 +82,22 @@ def test_make_serve_refuses_to_start_without_postgres_and_redis(present, named):
     missing = [name for name in ("DATABASE_URL", "REDIS_URL") if f"needs {name}" in result.stderr]
     assert missing == named
     assert result.stdout == ""  # stopped before doing anything
+
+
+def test_each_worker_loads_the_active_model_before_its_first_request(
+    config, activate_served_model, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        version = activate_served_model()
+    held_reset()
+    config["post_worker_init"](mock.Mock())
+    assert _Held.model is not None and _Held.model.version_id == version.pk
+
+
+def test_a_worker_that_cannot_warm_up_starts_all_the_same(config, monkeypatch):
+    monkeypatch.setattr(
+        "recommender.serving.serving_stamp", mock.Mock(side_effect=OperationalError("refused"))
+    )
+    worker = mock.Mock()
+    config["post_worker_init"](worker)
+    worker.log.exception.assert_called_once()
