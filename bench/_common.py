@@ -1,4 +1,5 @@
-"""Helpers the bench scripts share: the RESULT line, progress lines, peak memory, BLAS rate.
+"""Helpers the bench scripts share: the RESULT line, progress lines, peak memory, BLAS rate,
+a PostgreSQL database of their own.
 
 No TensorFlow here, so a script can import this before or after `recommender.ml`.
 """
@@ -9,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from urllib.parse import urlparse
 
 _OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq}
 _STARTED = time.perf_counter()
@@ -156,3 +158,22 @@ class MatmulClock:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+# --- A PostgreSQL database for a bench script's own data.
+
+
+def ensure_database(url: str) -> None:
+    """Creates the PostgreSQL database named in the URL if it does not exist yet."""
+    import psycopg
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    admin_url = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+            log(f"created database {name}")

@@ -14,28 +14,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stimsite.settings")
 
-from _common import finish, log, machine_load, result
-
-
-def ensure_database(url: str) -> None:
-    """Creates the PostgreSQL database named in the URL if it does not exist yet."""
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
-            log(f"created database {name}")
+from _common import ensure_database, finish, log, machine_load, result
 
 
 def main() -> None:
