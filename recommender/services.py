@@ -8,12 +8,8 @@ held-out users, or staff force it.
 
 import io
 import logging
-import os
-import shutil
 import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -24,8 +20,14 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
+from .artifact_storage import (
+    artifact_delete,
+    artifact_local_folder,
+    artifact_temporaries_remove,
+    artifact_write,
+)
 from .data import training_data_read
-from .models import Interaction, ModelVersion, TrainingRun, model_storage
+from .models import Interaction, ModelVersion, TrainingRun
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
     run = _training_run_claim(training_run_id)
     if run.state != TrainingRun.State.RUNNING:
         return run
-    _artifact_temporaries_remove()
+    artifact_temporaries_remove()
     started = time.monotonic()
     clock = StageClock()
     try:
@@ -114,7 +116,7 @@ def training_run_execute(*, training_run_id: int, progress=None) -> TrainingRun:
         if not result.evaluation.collapse.passed:
             raise TrainingFailed(f"collapse check failed: {result.evaluation.collapse.reason}")
         with clock.stage("save"):
-            artifact = _artifact_write(lambda folder: save_artifact(result.trained, folder))
+            artifact = artifact_write(lambda folder: save_artifact(result.trained, folder))
         version = _model_version_record(
             artifact,
             curve_png=_curve_png(result.history),
@@ -165,14 +167,6 @@ def training_run_fail(*, training_run_id: int, error: str) -> None:
     )
 
 
-def _artifact_temporaries_remove() -> None:
-    """Removes temporary folders a killed training left: only one run is in progress (the
-    database says so), and it is this one, so no other training is writing."""
-    root = Path(model_storage().path(""))
-    for leftover in root.glob(".tmp-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
 def _model_version_record(artifact: str, *, curve_png: bytes, **fields) -> ModelVersion:
     """Records the version of a written artifact; if that fails, the artifact is removed, so
     no folder is left that no version points to."""
@@ -181,7 +175,7 @@ def _model_version_record(artifact: str, *, curve_png: bytes, **fields) -> Model
             version = ModelVersion.objects.create(artifact=artifact, **fields)
             version.training_curve.save(f"version-{version.pk}.png", ContentFile(curve_png))
     except BaseException:
-        shutil.rmtree(model_storage().path(artifact), ignore_errors=True)
+        artifact_delete(artifact)
         raise
     return version
 
@@ -258,10 +252,6 @@ def model_version_active() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
 
 
-def artifact_folder(version: ModelVersion) -> Path:
-    return Path(model_storage().path(version.artifact))
-
-
 def _loaded(version: ModelVersion | None):
     """The version's model, or None when its artifact cannot be loaded (logged, not fatal)."""
     from .ml.artifacts import ArtifactError, load_artifact
@@ -269,26 +259,10 @@ def _loaded(version: ModelVersion | None):
     if version is None:
         return None
     try:
-        return load_artifact(artifact_folder(version))
+        return load_artifact(artifact_local_folder(version.artifact))
     except ArtifactError:
         logger.exception("model version %s cannot be loaded from its artifact", version.pk)
         return None
-
-
-def _artifact_write(write) -> str:
-    """Writes an artifact into a temporary folder of the models storage, then renames it into
-    place: a reader never sees a half-written artifact, and a crash leaves only a temporary."""
-    storage = model_storage()
-    name = f"model-{uuid.uuid4().hex}"
-    temporary = Path(storage.path(f".tmp-{name}"))
-    temporary.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        write(temporary)
-        os.replace(temporary, storage.path(name))
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    return name
 
 
 def _curve_png(history: dict[str, list[float]]) -> bytes:

@@ -268,9 +268,9 @@ def _scorer_load(stamp: Stamp):
     """Loads the active version's artifact; a failure is logged once and remembered until the
     stamp changes or LOAD_RETRY_SECONDS pass, so a broken artifact costs one attempt per
     minute, not one per request."""
+    from .artifact_storage import artifact_local_folder
     from .ml.artifacts import load_artifact
     from .ml.scoring import Scorer
-    from .services import artifact_folder
 
     version_id = stamp.version_id
     failed = _Held.failed
@@ -278,7 +278,7 @@ def _scorer_load(stamp: Stamp):
         raise ModelUnavailable(failed[2])
     try:
         version = ModelVersion.objects.get(pk=version_id)
-        scorer = Scorer(load_artifact(artifact_folder(version)).model)
+        scorer = Scorer(load_artifact(artifact_local_folder(version.artifact)).model)
     except Exception as error:  # whatever breaks in a model, the people it serves get a list
         logger.error(
             "model version %s cannot serve, the popularity ranking serves instead: %s",

@@ -116,6 +116,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "stimsite" / "static"]
 RECOMMENDER_MODEL_DIR = env.path("RECOMMENDER_MODEL_DIR", default=VAR_DIR / "models")
+# Where a process keeps the artifacts it downloaded, when the models storage is an object store.
+RECOMMENDER_ARTIFACT_CACHE_DIR = env.path(
+    "RECOMMENDER_ARTIFACT_CACHE_DIR", default=VAR_DIR / "artifact-cache"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -125,12 +129,29 @@ STORAGES = {
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
-    # Trained model artifacts; behind Django's storage API so several nodes can share them.
+    # Trained model artifacts, behind Django's storage API so several nodes can share them: a
+    # folder (on several machines, a shared file system), or an S3 bucket through
+    # django-storages when RECOMMENDER_MODEL_BUCKET is set (recommender/artifact_storage.py).
     "models": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(RECOMMENDER_MODEL_DIR)},
     },
 }
+RECOMMENDER_MODEL_BUCKET = env.str("RECOMMENDER_MODEL_BUCKET", default="")
+if RECOMMENDER_MODEL_BUCKET:
+    STORAGES["models"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": RECOMMENDER_MODEL_BUCKET,
+            "location": "models",
+            "default_acl": None,  # private
+            "file_overwrite": False,
+        },
+    }
+    # Credentials as boto3 finds them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the
+    # machine's role); these two for a store other than AWS's own.
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
+    AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default=None)
 
 # REDIS: CELERY AND CACHE
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html

@@ -98,6 +98,22 @@ def test_recommender_knobs_and_model_folder_come_from_the_environment(tmp_path):
     assert (found["threshold"], found["k"], found["models"]) == (0.45, 25, str(tmp_path))
 
 
+def test_a_model_bucket_keeps_artifacts_in_s3_through_django_storages():
+    code = """
+import django
+django.setup()
+from django.core.files.storage import storages
+from recommender.artifact_storage import has_local_paths
+models = storages["models"]
+print(type(models).__module__, models.bucket_name, models.location, has_local_paths(models))
+"""
+    result = run_python(
+        code, RECOMMENDER_MODEL_BUCKET="stims-models", AWS_S3_ENDPOINT_URL="http://127.0.0.1:9000"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-4:] == ["storages.backends.s3", "stims-models", "models", "False"]
+
+
 @pytest.mark.parametrize(
     ("variable", "value"), [("RECOMMENDER_HARM_THRESHOLD", "1.5"), ("RECOMMENDER_DEFAULT_K", "0")]
 )
