@@ -18,7 +18,7 @@ d. two-stage: b, then gathering the K rows of the prepared stims, then c, as one
 
 For information, a two-stage request that keeps no prepared first-layer share at all: b,
 then the K candidates' stim embeddings (gathered from the index's matrix) times the stims'
-rows of the first dense kernel, then the rest of the stack, as `Scorer.score` does. The
+rows of the first dense kernel (`Scorer.prepare_vectors`), then `Scorer.score`. The
 prepared share holds 4 KiB per stim (N x 1,024 float32), 16 times the embeddings (65
 float32), so this is the variant whose memory stays small at a million stims (4 GiB
 against 250 MiB); the memory each holds is printed beside the times.
@@ -177,20 +177,6 @@ def measure(n: int, candidates: int, model, scorer: Scorer, vocabularies, catalo
     }
     retrieve = tf.function(lambda features: index(features)[1][0], input_signature=[signature])
 
-    estimator = model.score_estimator
-    first_dense = estimator.hidden[0]
-    stim_rows = int(embeddings.shape[1])
-
-    @tf.function(input_signature=[signature, tf.TensorSpec((None,), tf.int32)])
-    def rank_from_embeddings(features, ids):
-        """Scorer.score's stack, with the candidates' share computed from their embeddings."""
-        share = tf.matmul(tf.gather(embeddings, ids), first_dense.kernel[-stim_rows:])
-        user_share = tf.matmul(model.user_model(features), first_dense.kernel[:-stim_rows])
-        x = first_dense.activation(share + user_share + first_dense.bias)
-        for layer in estimator.hidden[1:]:
-            x = layer(x, training=False)
-        return tf.reshape(estimator.output_layer(x), (-1,))
-
     def gathered(ids: tf.Tensor) -> PreparedStims:
         return PreparedStims(
             stim_ids=prepared.stim_ids[ids.numpy()],
@@ -201,8 +187,9 @@ def measure(n: int, candidates: int, model, scorer: Scorer, vocabularies, catalo
         return scorer.score(user, gathered(retrieve(feature_tensors(user, USER_FEATURES))))
 
     def two_stage_lean() -> np.ndarray:
-        features = feature_tensors(user, USER_FEATURES)
-        return rank_from_embeddings(features, retrieve(features)).numpy()
+        """The candidates' share computed from their embeddings, not kept for every stim."""
+        ids = retrieve(feature_tensors(user, USER_FEATURES)).numpy()
+        return scorer.score(user, scorer.prepare_vectors(ids, tf.gather(embeddings, ids)))
 
     ids = retrieve(feature_tensors(user, USER_FEATURES))
     top_k = gathered(ids)

@@ -47,8 +47,12 @@ class Scorer:
     def prepare_stims(self, stim_inputs: dict[str, np.ndarray]) -> PreparedStims:
         """Runs the stim tower once for a catalogue (encoded by preprocessing.encode_stims)."""
         stim_vectors = self.model.stim_model(feature_tensors(stim_inputs, STIM_FEATURES))
+        return self.prepare_vectors(np.asarray(stim_inputs[STIM_KEY]), stim_vectors)
+
+    def prepare_vectors(self, stim_ids: np.ndarray, stim_vectors: tf.Tensor) -> PreparedStims:
+        """Stims whose stim tower output is known already (a retrieval stage's candidates)."""
         return PreparedStims(
-            stim_ids=np.asarray(stim_inputs[STIM_KEY]),
+            stim_ids=stim_ids,
             first_layer_share=tf.matmul(
                 stim_vectors, self.model.score_estimator.hidden[0].kernel[self._user_width :]
             ),
